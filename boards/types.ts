@@ -100,6 +100,8 @@ export interface BoardDefinition {
   codec: CodecName;
   /** log2 of the LZ4 compressor's hash-table entries (2 bytes each): the codec's working-memory budget. */
   lz4HashBits: number;
+  /** Optional parts built into this board's default bundle (a build flag can change them). */
+  features: { retained: boolean; ftrace: boolean };
   /** Default zones (each zone takes whole erase units of the region, in order). */
   zones: ZoneConfig[];
 }
