@@ -1,0 +1,17 @@
+// Constants and the board module that tools/build/build.ts injects into each bundle (esbuild `define` and a
+// resolver plugin). Every value is a literal at build time, so `if (PSTORE_FTRACE) …` and codec switches are
+// folded and whatever a board does not use is dropped from its bundle, like Kconfig options.
+
+/** The board the bundle is built for, e.g. "PUCKJS". */
+declare const PSTORE_BOARD: string;
+/** Whether retained-RAM support is built in (default: the board's `features.retained`). */
+declare const PSTORE_RETAINED: boolean;
+/** Whether the function-trace frontend is built in (default: the board's `features.ftrace`). */
+declare const PSTORE_FTRACE: boolean;
+/** The one compressor the bundle carries (default: the board's `codec`). */
+declare const PSTORE_CODEC: import("../boards/types").CodecName;
+
+/** The definition of the board being built: `boards/<PSTORE_BOARD>.ts`. */
+declare module "pstore-board" {
+  export const board: import("../boards/types").BoardDefinition;
+}

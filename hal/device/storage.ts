@@ -1,0 +1,26 @@
+// Pre-allocated Storage files. Reads copy out of the memory-mapped file so a later write or re-create cannot change
+// bytes the caller already holds (the simulation behaves the same).
+
+import type { StorageHal } from "../types";
+
+export function createDeviceStorage(): StorageHal {
+  const storage = require("Storage");
+  return {
+    read: function (name, offset, length) {
+      const buffer = storage.readArrayBuffer(name);
+      if (!buffer) return undefined;
+      const start = Math.min(offset, buffer.byteLength);
+      return new Uint8Array(buffer, start, Math.min(length, buffer.byteLength - start)).slice();
+    },
+    create: function (name, size) {
+      // Writing one 0xFF byte with a size allocates the whole file, 0xFF-filled, replacing any previous one.
+      storage.write(name, new Uint8Array([255]), 0, size);
+    },
+    write: function (name, offset, data) {
+      if (!storage.write(name, data, offset)) throw new Error("Storage.write " + name + " @" + offset);
+    },
+    remove: function (name) {
+      storage.erase(name);
+    },
+  };
+}

@@ -1,0 +1,198 @@
+import test from "ava";
+import { getBoard } from "../boards/index";
+import { createSimHal, PowerLoss, SimClock, SimResetReason, SimRetained, SimStorage } from "../hal/sim/index";
+import { SimFlash } from "../hal/sim/flash";
+import { readStorageFiles, STORAGE_HEADER_BYTES } from "../hal/sim/storage";
+import { decodeImage } from "../hal/sim/image";
+
+const jolt = getBoard("JOLTJS");
+const linux = getBoard("LINUX");
+const text = (s: string) => new TextEncoder().encode(s);
+
+test("retained RAM survives soft and watchdog resets and turns to garbage on power loss", (t) => {
+  const retained = new SimRetained(jolt);
+  t.is(retained.size, jolt.retained!.size);
+  const data = new Uint8Array(retained.size).map((_, i) => (i * 7) & 0xff);
+  retained.write(0, data);
+  retained.softReset();
+  t.deepEqual(retained.read(0, retained.size), data);
+  retained.watchdogReset();
+  t.deepEqual(retained.read(0, retained.size), data);
+  retained.powerLoss(42);
+  const garbage = retained.read(0, retained.size);
+  t.notDeepEqual(garbage, data);
+  const again = new SimRetained(jolt);
+  again.powerLoss(42);
+  t.deepEqual(again.read(0, again.size), garbage, "garbage is reproducible from the seed");
+  t.throws(() => retained.read(retained.size - 2, 4), { message: /JOLTJS.*outside/ });
+  t.throws(() => new SimRetained(linux), { message: /LINUX.*no retained area/ });
+});
+
+test("the clock: wall 0 until set, then it runs with uptime", (t) => {
+  const clock = new SimClock();
+  clock.advance(1500);
+  t.is(clock.uptimeMs(), 1500);
+  t.is(clock.wallSeconds(), 0);
+  clock.setWall(1_700_000_000);
+  clock.advance(2000);
+  t.is(clock.wallSeconds(), 1_700_000_002);
+  clock.reboot(true);
+  t.is(clock.uptimeMs(), 0);
+  t.is(clock.wallSeconds(), 1_700_000_002);
+  clock.reboot(false);
+  t.is(clock.wallSeconds(), 0);
+});
+
+test("nRF52 RESETREAS is cumulative until cleared; power-on reads 0", (t) => {
+  const reset = new SimResetReason("nrf52");
+  reset.cause("watchdog");
+  reset.cause("soft");
+  t.is(reset.readRaw(), 0x2 | 0x4);
+  reset.clear();
+  t.is(reset.readRaw(), 0);
+  reset.cause("lockup");
+  t.is(reset.readRaw(), 0x8);
+  reset.cause("power-on");
+  t.is(reset.readRaw(), 0);
+});
+
+test("STM32 RCC_CSR: reset flags cleared by RMVF, other bits kept", (t) => {
+  const reset = new SimResetReason("stm32f4");
+  reset.setRaw(0x1 | (1 << 29) | (1 << 26)); // LSION + IWDG + PIN
+  reset.clear();
+  t.is(reset.readRaw(), 0x1);
+  reset.cause("power-on");
+  t.is(reset.readRaw() >>> 25, 0b0111, "POR, PIN and BOR after a power-on");
+  const f1 = new SimResetReason("stm32f1");
+  f1.cause("brownout");
+  t.is(f1.readRaw() & (1 << 25), 0, "STM32F1 has no BOR flag");
+  t.is(new SimResetReason("none").readRaw(), -1);
+});
+
+test("Storage: create pre-fills 0xFF, writes land only on 0xFF bytes, remove and replace work", (t) => {
+  const flash = new SimFlash(jolt);
+  const storage = new SimStorage(flash, jolt);
+  t.is(storage.read("pst0", 0, 4), undefined);
+  storage.create("pst0", 64);
+  t.deepEqual(storage.read("pst0", 0, 64), new Uint8Array(64).fill(0xff));
+  storage.write("pst0", 8, text("abcd"));
+  t.deepEqual(storage.read("pst0", 8, 4), text("abcd"));
+  t.throws(() => storage.write("pst0", 10, text("x")), { message: /re-writing written bytes of "pst0" at offset 10/ });
+  t.throws(() => storage.write("pst0", 62, text("xyz")), { message: /do not fit/ });
+  t.throws(() => storage.write("nope", 0, text("x")), { message: /"nope" does not exist/ });
+  t.deepEqual(storage.read("pst0", 60, 100)!.length, 4, "a read past the end is cut at the file end");
+  storage.create("pst0", 32);
+  t.deepEqual(storage.read("pst0", 0, 32), new Uint8Array(32).fill(0xff), "re-creating gives a fresh file");
+  t.deepEqual(storage.list(), ["pst0"]);
+  storage.remove("pst0");
+  t.is(storage.read("pst0", 0, 1), undefined);
+  t.deepEqual(flash.violations, []);
+});
+
+test("Storage: unaligned writes are merged into whole words like the firmware does", (t) => {
+  const flash = new SimFlash(jolt);
+  const storage = new SimStorage(flash, jolt);
+  storage.create("log", 16);
+  storage.write("log", 1, text("ab"));
+  storage.write("log", 3, text("c"));
+  t.deepEqual(storage.read("log", 0, 5), new Uint8Array([0xff, 0x61, 0x62, 0x63, 0xff]));
+  // A third program of the same word breaks the nRF52840 rule, as it would on the chip.
+  t.throws(() => storage.write("log", 0, text("z")), { message: /JOLTJS.*word-writes/ });
+});
+
+test("Storage: running out of space compacts and keeps live files", (t) => {
+  const flash = new SimFlash(linux);
+  const storage = new SimStorage(flash, linux);
+  const fileBytes = 1024 + STORAGE_HEADER_BYTES;
+  const fit = Math.floor(linux.storage.size / fileBytes);
+  storage.create("keep", 1024);
+  storage.write("keep", 0, text("kept data"));
+  for (let i = 0; i < fit * 2; i++) storage.create("churn", 1024);
+  t.true(storage.compactions > 0);
+  t.deepEqual(storage.read("keep", 0, 9), text("kept data"));
+  t.deepEqual(storage.list().sort(), ["churn", "keep"]);
+  t.throws(() => storage.create("huge", linux.storage.size), { message: /not enough free space for "huge"/ });
+});
+
+test("Storage files survive a remount and are readable from an image", (t) => {
+  const device = createSimHal(linux);
+  device.storage.create("pst3", 100);
+  device.storage.write("pst3", 0, text("hello"));
+  device.reboot("soft");
+  t.deepEqual(device.storage.read("pst3", 0, 5), text("hello"));
+  const image = decodeImage(device.toImage());
+  t.is(image.kind, "storage");
+  const files = readStorageFiles(image.data[0], image.spans[0].addr);
+  t.deepEqual(Object.keys(files), ["pst3"]);
+  t.deepEqual(files.pst3.subarray(0, 5), text("hello"));
+});
+
+test("a power cut during a Storage operation shares the flash's operation counter", (t) => {
+  const device = createSimHal(jolt, { seed: 5 });
+  device.storage.create("a", 16);
+  device.cutPowerAfter(1, "clean");
+  device.storage.write("a", 0, text("1234"));
+  t.throws(() => device.storage.write("a", 4, text("5678")), { instanceOf: PowerLoss });
+  device.reboot("power-on");
+  t.deepEqual(device.storage.read("a", 0, 8), new Uint8Array([0x31, 0x32, 0x33, 0x34, 0xff, 0xff, 0xff, 0xff]));
+});
+
+test("a corrupt Storage area is wiped at mount, except on Bangle.js", (t) => {
+  const flash = new SimFlash(jolt);
+  const storage = new SimStorage(flash, jolt);
+  storage.create("x", 8);
+  flash.poke(jolt.storage.addr + 8, new Uint8Array([1, 2, 3])); // unprintable name bytes
+  storage.mount();
+  t.is(storage.wipes, 1);
+  t.deepEqual(storage.list(), []);
+  const bangle = getBoard("BANGLEJS2");
+  const bflash = new SimFlash(bangle);
+  const bstorage = new SimStorage(bflash, bangle);
+  bstorage.create("good", 8);
+  bstorage.create("bad", 8);
+  bflash.poke(bangle.storage.addr + STORAGE_HEADER_BYTES + 8 + 8, new Uint8Array([1]));
+  bstorage.mount();
+  t.is(bstorage.wipes, 0);
+  t.deepEqual(bstorage.list(), ["good"]);
+});
+
+test("createSimHal: a complete Hal with standard CRC-32 and reboots by cause", (t) => {
+  const device = createSimHal(jolt, { wallSeconds: 1_000_000 });
+  const hal = device.hal;
+  t.is(hal.crc32(text("123456789")), 0xcbf43926);
+  t.is(hal.flash, device.flash);
+  t.is(hal.retained, device.retained);
+  t.is(hal.storage, device.storage);
+  hal.log("hello");
+  t.deepEqual(device.logs, ["hello"]);
+  hal.retained!.write(0, text("PSRB"));
+  device.clock.advance(5000);
+  device.reboot("watchdog");
+  t.deepEqual(hal.retained!.read(0, 4), text("PSRB"));
+  t.is(hal.reset.readRaw(), 0x2);
+  t.is(hal.clock.uptimeMs(), 0);
+  t.is(hal.clock.wallSeconds(), 1_000_005, "nRF52 keeps its clock over a watchdog reset");
+  device.reboot("power-on", 9);
+  t.notDeepEqual(hal.retained!.read(0, 4), text("PSRB"));
+  t.is(hal.clock.wallSeconds(), 0);
+  // Boards without a raw region or retained area leave those parts out.
+  const l = createSimHal(linux).hal;
+  t.is(l.flash, undefined);
+  t.is(l.retained, undefined);
+  t.is(l.reset.readRaw(), -1);
+});
+
+test("createSimHal restores flash and retained RAM from an image", (t) => {
+  const first = createSimHal(jolt);
+  first.flash.program(jolt.region!.addr, new Uint8Array([1, 2, 3, 4]));
+  first.retained!.write(0, text("keep"));
+  const second = createSimHal(jolt, { image: first.toImage() });
+  t.deepEqual(second.flash.peek(jolt.region!.addr, 4), new Uint8Array([1, 2, 3, 4]));
+  t.deepEqual(second.retained!.read(0, 4), text("keep"));
+});
+
+test("a new simulated board reads as freshly powered on", (t) => {
+  t.is(createSimHal(getBoard("PICO")).hal.reset.readRaw() >>> 24, 0b1110, "STM32F4: POR, PIN and BOR set");
+  t.is(createSimHal(getBoard("ORIGINAL")).hal.reset.readRaw() >>> 24, 0b1100, "STM32F1: POR and PIN set");
+  t.is(createSimHal(jolt).hal.reset.readRaw(), 0, "nRF52: nothing set");
+});

@@ -1,0 +1,477 @@
+// `npm run build`: bundles the device code once per board with esbuild, runs every bundle through the
+// Espruino compatibility gate, and writes dist/<BOARD>/pstore.js (the module), pstore.boot.js (boot code)
+// and, for Bangle.js, the App Loader's metadata.json. A bundle that fails the gate is not written.
+//
+// Why both bundles are built as ESM and then converted: Espruino evaluates a Storage module with `exports` and
+// `module` in scope, and puts the module's top-level `var`s on `exports` too. esbuild's IIFE/CJS export glue
+// (__toCommonJS) needs Object.prototype.hasOwnProperty, getters and a `let` loop capture, and its `require`
+// shim for ES modules needs Proxy; none of that works on Espruino. So each bundle is built as ESM, then: imports
+// of Espruino's own modules (`import Flash from "Flash"`, or `require("Flash")`) become plain `require` calls,
+// the final `export{a as b}` becomes `exports.b=a`, and the whole is wrapped in an arrow IIFE so internal names
+// stay private (and boot files concatenated into .boot0 do not collide). Exports are therefore copies taken
+// when the module finishes loading: export functions, classes and constants, not variables reassigned later.
+
+import * as acorn from "acorn";
+import * as esbuild from "esbuild";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { gzipSync } from "node:zlib";
+import { boardNames, getBoard } from "../../boards/index";
+import type { BoardDefinition, CodecName } from "../../boards/types";
+import { validateBoard } from "../../boards/validate";
+import { formatFinding, gate, type Finding } from "./gate";
+import { hoistFunctionDeclarations } from "./hoist";
+import { editGenerated, type Edit, type SourceMap } from "./sourcemap";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+export type BundleKind = "module" | "boot";
+export type FeatureName = keyof BoardDefinition["features"];
+
+const FEATURE_NAMES: FeatureName[] = ["retained", "ftrace"];
+const CODEC_NAMES: CodecName[] = ["raw", "lz4", "heatshrink"];
+/** Boards whose apps are installed through the Bangle.js App Loader. */
+const BANGLE_APP_BOARDS = new Set(["BANGLEJS", "BANGLEJS2"]);
+
+const BUNDLE_FILES: Record<BundleKind, string> = { module: "pstore.js", boot: "pstore.boot.js" };
+const DEFAULT_ENTRIES: Record<BundleKind, string> = {
+  module: join(ROOT, "firmware/module.ts"),
+  boot: join(ROOT, "firmware/boot.ts"),
+};
+
+export interface BuildOptions {
+  /** Output folder; each board gets a subfolder. Default `dist` (relative to the working directory). */
+  outDir?: string;
+  /** Entry files per bundle. When given, only the bundles listed are built. Default: firmware/module.ts and firmware/boot.ts. */
+  entries?: Partial<Record<BundleKind, string>>;
+  /** Feature overrides on top of the board's `features`. */
+  features?: Partial<Record<FeatureName, boolean>>;
+  /** Codec override (default the board's `codec`). */
+  codec?: CodecName;
+  /** Move function declarations to the top of their scopes before gating (see hoist.ts). Default off. */
+  hoist?: boolean;
+  /** Build and gate only; write nothing. */
+  dryRun?: boolean;
+}
+
+export interface BundleSize {
+  /** Path relative to the output folder, e.g. `PUCKJS/pstore.js`. */
+  file: string;
+  bytes: number;
+  gzip: number;
+}
+
+export interface BoardBuild {
+  board: string;
+  features: Record<FeatureName, boolean>;
+  codec: CodecName;
+  /** Absolute paths of the files written. */
+  files: string[];
+  sizes: BundleSize[];
+  /** The bundles' text, by kind (what was or would be written). */
+  code: Partial<Record<BundleKind, string>>;
+}
+
+export interface GateFailure {
+  /** `BOARD/file` of the failing bundle. */
+  bundle: string;
+  finding: Finding;
+}
+
+/** Thrown when a bundle fails the gate; `message` lists every finding as `file:line rule message`. */
+export class GateError extends Error {
+  constructor(
+    readonly board: string,
+    readonly failures: GateFailure[],
+  ) {
+    super(failures.map((failure) => formatFinding(failure.finding, failure.bundle)).join("\n"));
+  }
+}
+
+/** Board definition with the build's overrides applied, validated. */
+export function configureBoard(boardName: string, options: BuildOptions = {}): BoardDefinition {
+  const base = getBoard(boardName);
+  const features = { ...base.features, ...options.features };
+  const codec = options.codec ?? base.codec;
+  if (!CODEC_NAMES.includes(codec)) throw new Error(`board ${boardName}: codec "${codec}" is not one of ${CODEC_NAMES.join(", ")}`);
+  const board: BoardDefinition = { ...base, features, codec };
+  validateBoard(board);
+  if (!existsSync(join(ROOT, "boards", `${boardName}.ts`))) {
+    throw new Error(`board ${boardName}: boards/${boardName}.ts is missing (the bundle imports it as "pstore-board")`);
+  }
+  return board;
+}
+
+function buildDefines(board: BoardDefinition): Record<string, string> {
+  return {
+    PSTORE_BOARD: JSON.stringify(board.name),
+    PSTORE_RETAINED: String(board.features.retained),
+    PSTORE_FTRACE: String(board.features.ftrace),
+    PSTORE_CODEC: JSON.stringify(board.codec),
+  };
+}
+
+/**
+ * Resolves `pstore-board` to the board being built: boards/<BOARD>.ts with the build's feature and codec
+ * overrides applied, so `board.features` and `board.codec` always agree with the PSTORE_* constants.
+ */
+function boardModulePlugin(board: BoardDefinition): esbuild.Plugin {
+  return {
+    name: "pstore-board",
+    setup(build) {
+      build.onResolve({ filter: /^pstore-board$/ }, () => ({ path: join(ROOT, "boards", `${board.name}.ts`), namespace: "pstore-board" }));
+      build.onLoad({ filter: /.*/, namespace: "pstore-board" }, () => ({
+        contents: `export const board = ${JSON.stringify(board)};\n`,
+        loader: "js",
+        resolveDir: join(ROOT, "boards"),
+      }));
+    },
+  };
+}
+
+function displayPath(absolute: string): string {
+  return absolute.startsWith(ROOT + sep) ? relative(ROOT, absolute) : absolute;
+}
+
+/** Espruino's built-in modules: left to Espruino's own `require` instead of being bundled. */
+export const ESPRUINO_MODULES = [
+  "Flash", "Storage", "heatshrink", "crypto", "fs", "neopixel", "http", "net", "dgram", "tls", "Wifi", "ESP32", "ESP8266",
+  "Telnet", "NetworkJS",
+];
+
+/**
+ * esbuild's stand-in for `require` in ES modules (`__require`): it probes `typeof require` and wraps it in a
+ * Proxy, which Espruino lacks. Its declarator is recognised by the `typeof require` probe it starts with.
+ */
+function isRequireShim(node: acorn.AnyNode | null | undefined): boolean {
+  if (node?.type !== "CallExpression" || node.callee.type !== "ArrowFunctionExpression") return false;
+  const body = node.callee.body;
+  return (
+    body.type === "ConditionalExpression" &&
+    body.test.type === "BinaryExpression" &&
+    body.test.left.type === "UnaryExpression" &&
+    body.test.left.operator === "typeof" &&
+    body.test.left.argument.type === "Identifier" &&
+    body.test.left.argument.name === "require"
+  );
+}
+
+function specifierName(node: acorn.Identifier | acorn.Literal): string {
+  return node.type === "Identifier" ? node.name : String(node.value);
+}
+
+/** `.name`, or `["name"]` when the name is not an identifier. */
+function propertyAccess(name: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(name) ? `.${name}` : `[${JSON.stringify(name)}]`;
+}
+
+/**
+ * Turns esbuild's ESM output into code Espruino runs (see the comment at the top of this file): imports of
+ * Espruino's modules become `require` calls, the `export{}` list becomes assignments to `exports` (module
+ * bundles only), esbuild's `__require` shim becomes plain `require`, and everything is wrapped in an arrow IIFE.
+ */
+function toEspruinoScript(code: string, map: SourceMap, kind: BundleKind, where: string): { code: string; map: SourceMap } {
+  const program = acorn.parse(code, { ecmaVersion: "latest", sourceType: "module" });
+  const edits: Edit[] = [];
+  for (const statement of program.body) {
+    if (statement.type === "ImportDeclaration") {
+      const source = String(statement.source.value);
+      const load = `require(${JSON.stringify(source)})`;
+      const text = statement.specifiers.length === 0
+        ? `${load};`
+        : statement.specifiers
+            .map((specifier) =>
+              specifier.type === "ImportSpecifier"
+                ? `var ${specifier.local.name}=${load}${propertyAccess(specifierName(specifier.imported))};`
+                : `var ${specifier.local.name}=${load};`,
+            )
+            .join("");
+      edits.push({ start: statement.start, end: statement.end, text });
+    } else if (statement.type === "ExportNamedDeclaration" && !statement.declaration && !statement.source) {
+      if (kind !== "module" && statement.specifiers.length > 0) {
+        throw new Error(`${where}: the boot entry exports ${statement.specifiers.map((s) => specifierName(s.exported)).join(", ")}, but boot code has no exports`);
+      }
+      const text = statement.specifiers
+        .map((specifier) => {
+          return `exports${propertyAccess(specifierName(specifier.exported))}=${specifierName(specifier.local)};`;
+        })
+        .join("");
+      edits.push({ start: statement.start, end: statement.end, text });
+    } else if (statement.type === "ExportNamedDeclaration" || statement.type === "ExportAllDeclaration" || statement.type === "ExportDefaultDeclaration") {
+      throw new Error(`${where}: unexpected ${statement.type} left in the bundle`);
+    } else if (statement.type === "VariableDeclaration") {
+      for (const declarator of statement.declarations) {
+        if (isRequireShim(declarator.init)) edits.push({ start: declarator.init!.start, end: declarator.init!.end, text: "require" });
+      }
+    }
+  }
+  edits.push({ start: 0, end: 0, text: "(()=>{" });
+  const end = code.replace(/\s*$/, "").length;
+  edits.push({ start: end, end: code.length, text: "})();\n" });
+  return editGenerated(code, map, edits);
+}
+
+interface BundleOutput {
+  kind: BundleKind;
+  file: string;
+  code: string;
+  findings: Finding[];
+}
+
+async function bundle(board: BoardDefinition, kind: BundleKind, entry: string, outDir: string, hoist: boolean): Promise<BundleOutput> {
+  const file = `${board.name}/${BUNDLE_FILES[kind]}`;
+  if (!existsSync(entry)) throw new Error(`board ${board.name}: ${BUNDLE_FILES[kind]}: entry ${displayPath(entry)} does not exist`);
+  const outfile = join(outDir, file);
+  let result: esbuild.BuildResult<{ write: false }>;
+  try {
+    result = await esbuild.build({
+      entryPoints: [entry],
+      bundle: true,
+      format: "esm",
+      target: "es2015",
+      minify: true,
+      platform: "neutral",
+      sourcemap: "external",
+      write: false,
+      outfile,
+      absWorkingDir: ROOT,
+      define: buildDefines(board),
+      external: ESPRUINO_MODULES,
+      plugins: [boardModulePlugin(board)],
+      legalComments: "none",
+      charset: "ascii",
+      logLevel: "silent",
+    });
+  } catch (error) {
+    const failure = error as esbuild.BuildFailure;
+    if (!failure.errors) throw error;
+    const lines = failure.errors.map((message) =>
+      message.location ? `${message.location.file}:${message.location.line}:${message.location.column + 1} ${message.text}` : message.text,
+    );
+    throw new Error(`board ${board.name}: ${BUNDLE_FILES[kind]}: esbuild failed\n${lines.join("\n")}`);
+  }
+  const jsFile = result.outputFiles.find((output) => output.path.endsWith(".js"));
+  const mapFile = result.outputFiles.find((output) => output.path.endsWith(".map"));
+  if (!jsFile || !mapFile) throw new Error(`board ${board.name}: ${BUNDLE_FILES[kind]}: esbuild produced no output`);
+  let map = JSON.parse(mapFile.text) as SourceMap;
+  map.sources = map.sources.map((source) => {
+    // Plugin modules are named `namespace:path` (the board module is `pstore-board:/…/boards/X.ts`).
+    const namespaced = /^[a-z][\w-]+:(\/.*)$/.exec(source);
+    return displayPath(namespaced ? namespaced[1] : resolve(dirname(outfile), source));
+  });
+  delete map.sourcesContent;
+  let code = jsFile.text.replace(/\/\/# sourceMappingURL=.*\n?$/, "");
+  ({ code, map } = toEspruinoScript(code, map, kind, file));
+  if (hoist) {
+    const hoisted = hoistFunctionDeclarations(code, map);
+    code = hoisted.code;
+    map = hoisted.map ?? map;
+  }
+  return { kind, file, code, findings: gate(code, map) };
+}
+
+/** Builds (and unless `dryRun`, writes) the bundles of one board. Throws GateError when a bundle fails the gate. */
+export async function buildBoard(boardName: string, options: BuildOptions = {}): Promise<BoardBuild> {
+  const board = configureBoard(boardName, options);
+  const outDir = resolve(options.outDir ?? "dist");
+  const entries = options.entries ?? DEFAULT_ENTRIES;
+  const kinds = (Object.keys(BUNDLE_FILES) as BundleKind[]).filter((kind) => entries[kind] !== undefined);
+  const outputs = await Promise.all(
+    kinds.map((kind) => bundle(board, kind, resolve(entries[kind]!), outDir, options.hoist ?? false)),
+  );
+  const failures = outputs.flatMap((output) => output.findings.map((finding) => ({ bundle: output.file, finding })));
+  if (failures.length > 0) {
+    // A stale bundle from an earlier build must not be mistaken for this one.
+    if (!options.dryRun) await Promise.all(outputs.map((output) => rm(join(outDir, output.file), { force: true })));
+    throw new GateError(board.name, failures);
+  }
+  const build: BoardBuild = { board: board.name, features: board.features, codec: board.codec, files: [], sizes: [], code: {} };
+  for (const output of outputs) {
+    build.code[output.kind] = output.code;
+    build.sizes.push({ file: output.file, bytes: Buffer.byteLength(output.code), gzip: gzipSync(output.code, { level: 9 }).length });
+  }
+  if (options.dryRun) return build;
+  await mkdir(join(outDir, board.name), { recursive: true });
+  for (const output of outputs) {
+    const path = join(outDir, output.file);
+    await writeFile(path, output.code);
+    build.files.push(path);
+  }
+  if (BANGLE_APP_BOARDS.has(board.name)) {
+    const path = join(outDir, board.name, "metadata.json");
+    await writeFile(path, JSON.stringify(await bangleMetadata(board.name), null, 2) + "\n");
+    build.files.push(path);
+  }
+  return build;
+}
+
+/** The Bangle.js App Loader entry: boot code that provides the `pstore` module. */
+export async function bangleMetadata(boardName: string): Promise<object> {
+  const pkg = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as { version: string; description: string };
+  return {
+    id: "pstore",
+    name: "pstore",
+    shortName: "pstore",
+    version: pkg.version,
+    description: pkg.description,
+    type: "bootloader",
+    tags: "tool,system,debug",
+    supports: [boardName],
+    provides_modules: ["pstore"],
+    storage: [
+      { name: "pstore.boot.js", url: "pstore.boot.js" },
+      { name: "pstore", url: "pstore.js" },
+    ],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Command line
+
+export interface CliOptions {
+  boards: string[];
+  outDir: string;
+  quiet: boolean;
+  json: boolean;
+  hoist: boolean;
+  features: Partial<Record<FeatureName, boolean>>;
+  codec?: CodecName;
+  /** Entry overrides; when any is given, only the bundles given are built. */
+  entries?: Partial<Record<BundleKind, string>>;
+}
+
+const USAGE = `usage: npm run build -- [options]
+  --board NAME         build only this board (repeatable; default: every board in boards/)
+  --out DIR            output folder (default dist)
+  --features A,B       build exactly these features (${FEATURE_NAMES.join(", ")}; "none" for none)
+  --with A[,B]         add features to the board's defaults
+  --without A[,B]      remove features from the board's defaults
+  --codec NAME         compressor to bundle (${CODEC_NAMES.join(", ")})
+  --module FILE        entry of pstore.js (default firmware/module.ts); with --module or --boot only those are built
+  --boot FILE          entry of pstore.boot.js (default firmware/boot.ts)
+  --hoist              move function declarations to the top of their scopes instead of rejecting late ones
+  --quiet              print only one line per bundle and errors
+  --json               print the results as JSON`;
+
+function featureList(value: string, flag: string): FeatureName[] {
+  if (value === "none" || value === "") return [];
+  return value.split(",").map((name) => {
+    if (!(FEATURE_NAMES as string[]).includes(name)) throw new Error(`${flag}: unknown feature "${name}" (known: ${FEATURE_NAMES.join(", ")})`);
+    return name as FeatureName;
+  });
+}
+
+export function parseArgs(argv: string[]): CliOptions {
+  const options: CliOptions = { boards: [], outDir: "dist", quiet: false, json: false, hoist: false, features: {} };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): string => {
+      const next = argv[++i];
+      if (next === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+      return next;
+    };
+    switch (flag) {
+      case "--board":
+        options.boards.push(...value().split(","));
+        break;
+      case "--out":
+        options.outDir = value();
+        break;
+      case "--features": {
+        const chosen = featureList(value(), flag);
+        for (const name of FEATURE_NAMES) options.features[name] = chosen.includes(name);
+        break;
+      }
+      case "--with":
+        for (const name of featureList(value(), flag)) options.features[name] = true;
+        break;
+      case "--without":
+        for (const name of featureList(value(), flag)) options.features[name] = false;
+        break;
+      case "--codec": {
+        const codec = value();
+        if (!(CODEC_NAMES as string[]).includes(codec)) throw new Error(`--codec: unknown codec "${codec}" (known: ${CODEC_NAMES.join(", ")})`);
+        options.codec = codec as CodecName;
+        break;
+      }
+      case "--module":
+      case "--boot":
+        options.entries = { ...options.entries, [flag.slice(2)]: value() };
+        break;
+      case "--hoist":
+        options.hoist = true;
+        break;
+      case "--quiet":
+        options.quiet = true;
+        break;
+      case "--json":
+        options.json = true;
+        break;
+      case "--help":
+      case "-h":
+        throw new Error(USAGE);
+      default:
+        throw new Error(`unknown option "${flag}"\n${USAGE}`);
+    }
+  }
+  return options;
+}
+
+function sizeTable(builds: BoardBuild[]): string {
+  const rows = [["bundle", "features", "codec", "bytes", "gzip"]];
+  for (const build of builds) {
+    const features = FEATURE_NAMES.filter((name) => build.features[name]).join(",") || "-";
+    for (const size of build.sizes) rows.push([size.file, features, build.codec, String(size.bytes), String(size.gzip)]);
+  }
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows
+    .map((row) => row.map((cell, column) => (column >= 3 ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join("  ").trimEnd())
+    .join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let options: CliOptions;
+  try {
+    options = parseArgs(argv);
+  } catch (error) {
+    console.error((error as Error).message);
+    return 2;
+  }
+  const names = options.boards.length > 0 ? options.boards : boardNames();
+  const results = await Promise.allSettled(
+    names.map((name) =>
+      buildBoard(name, { outDir: options.outDir, entries: options.entries, features: options.features, codec: options.codec, hoist: options.hoist }),
+    ),
+  );
+  const builds: BoardBuild[] = [];
+  const failedBoards: string[] = [];
+  // Boards built from the same sources report the same finding: print each line once.
+  const errorLines = new Set<string>();
+  results.forEach((result, index) => {
+    if (result.status === "fulfilled") builds.push(result.value);
+    else {
+      failedBoards.push(names[index]);
+      for (const line of (result.reason as Error).message.split("\n")) errorLines.add(line);
+    }
+  });
+  for (const line of errorLines) console.error(line);
+  if (options.json) {
+    console.log(JSON.stringify(builds.map(({ code: _code, ...build }) => build), null, 2));
+  } else if (options.quiet) {
+    for (const build of builds) for (const size of build.sizes) console.log(`${size.file} ${size.bytes} B (gzip ${size.gzip} B)`);
+  } else if (builds.length > 0) {
+    console.log(sizeTable(builds));
+    const outDir = resolve(options.outDir);
+    console.log(`written to ${isAbsolute(options.outDir) ? outDir : relative(process.cwd(), outDir) || "."}`);
+  }
+  if (failedBoards.length > 0) console.error(`build failed for ${failedBoards.join(", ")}`);
+  return failedBoards.length > 0 ? 1 : 0;
+}
+
+if (process.argv[1] && pathToFileURL(resolve(process.argv[1])).href === import.meta.url) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
