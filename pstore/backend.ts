@@ -1,0 +1,105 @@
+// The backend contract (Linux's pstore_info): what the core asks of a medium, and how it checks one at registration.
+
+import { Codec, Reason, RecordType } from "./format";
+
+export interface RecordMeta {
+  name: string;
+  backend: string;
+  type: RecordType;
+  reason: Reason;
+  codec: Codec;
+  flags: number;
+  /** Sequence number of the first part (the one in the name). */
+  seq: number;
+  boot: number;
+  time: number;
+  uptime: number;
+  /** Stored payload bytes, all parts together. */
+  storedLength: number;
+  /** Length of the whole record after joining and decoding. */
+  originalLength: number;
+  parts: number;
+}
+
+export interface WriteRequest {
+  type: RecordType;
+  reason: Reason;
+  codec: Codec;
+  flags: number;
+  payload: Uint8Array;
+  originalLength: number;
+  boot: number;
+  time: number;
+  uptime: number;
+}
+
+export interface ZoneStatus {
+  name: string;
+  types: RecordType[];
+  policy: string;
+  pages: number;
+  bytesUsed: number;
+  bytesFree: number;
+  /** Prepared empty pages (the crash path's space). */
+  sparePages: number;
+  /** Largest payload a crash write can store right now, without any erase. */
+  crashFree: number;
+  eraseMin: number;
+  eraseMax: number;
+  records: number;
+  drops: number;
+  /** Pages waiting for an erase at idle. */
+  pendingErases: number;
+}
+
+export interface BackendStatus {
+  name: string;
+  state: "ok" | "failed";
+  error?: string;
+  nextSeq?: number;
+  zones?: ZoneStatus[];
+  /** ram backend: the crash counter and the console bytes held in retained RAM. */
+  crashCount?: number;
+  consoleBytes?: number;
+}
+
+export interface Backend {
+  name: string;
+  types: RecordType[];
+  /** Scans the medium (boot scan); throws when the medium is unusable. */
+  open(): void;
+  /** Highest boot counter found on the medium (0 when none). */
+  lastBoot(): number;
+  /** The store's boot counter for this run (1 + the highest lastBoot() of all backends), used for page watermarks. */
+  setBoot(boot: number): void;
+  list(): RecordMeta[];
+  /** Raw bytes of one part as stored (header … commit word), or undefined. */
+  read(seq: number, part: number): Uint8Array | undefined;
+  /** The stored payload, parts joined, or undefined when the record is gone. */
+  readPayload(meta: RecordMeta): Uint8Array | undefined;
+  /** Stores a record; undefined when the record was dropped (zone full under its policy). May erase. */
+  write(req: WriteRequest): RecordMeta | undefined;
+  /** As write, but never erases: uses only space prepared beforehand. */
+  writeCrash(req: WriteRequest): RecordMeta | undefined;
+  erase(seq: number): boolean;
+  /** Does one piece of deferred work (an erase or a page preparation); returns whether work remains. */
+  idle(): boolean;
+  status(): BackendStatus;
+}
+
+const METHODS = ["open", "lastBoot", "setBoot", "list", "read", "readPayload", "write", "writeCrash", "erase", "idle", "status"];
+
+/** Why `b` cannot be registered next to `others`, or undefined when it can. */
+export function backendProblem(b: Backend, others: Backend[]): string | undefined {
+  if (!b || typeof b.name !== "string" || !/^[a-z0-9_]+$/.test(b.name)) return "backend name must be lowercase letters, digits or _";
+  for (let i = 0; i < others.length; i++) if (others[i].name === b.name) return "backend " + b.name + " is already registered";
+  if (!b.types || !b.types.length) return "backend " + b.name + " stores no record type";
+  for (let i = 0; i < b.types.length; i++) {
+    const t = b.types[i];
+    if (!(t >= RecordType.Dmesg && t <= RecordType.Event)) return "backend " + b.name + ": unknown record type " + t;
+  }
+  for (let i = 0; i < METHODS.length; i++) {
+    if (typeof (b as any)[METHODS[i]] !== "function") return "backend " + b.name + " lacks method " + METHODS[i] + "()";
+  }
+  return undefined;
+}

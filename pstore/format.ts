@@ -1,0 +1,276 @@
+// The on-media format, version 1 (docs/FORMAT.md). Pure functions: the device core and the host decoder share them,
+// so parsing never throws on garbage; it returns undefined instead.
+
+export enum RecordType {
+  Dmesg = 1,
+  Console = 2,
+  Ftrace = 3,
+  Pmsg = 4,
+  Event = 5,
+}
+
+export enum Codec {
+  Raw = 0,
+  Lz4 = 1,
+  Heatshrink = 2,
+}
+
+/** Lower is more important: `maxReason` keeps reasons <= max, priority zones displace only less important records. */
+export enum Reason {
+  None = 0,
+  Panic = 1,
+  Oom = 2,
+  Exception = 3,
+  Rejection = 4,
+  Watchdog = 5,
+  Lockup = 6,
+  Brownout = 7,
+  PowerLoss = 8,
+  ErrorFlag = 9,
+  Shutdown = 10,
+  Reset = 11,
+  Periodic = 12,
+  User = 13,
+}
+
+export enum Flag {
+  TimeValid = 1,
+  Truncated = 2,
+  /** Header-only record standing for a record a full keep-first zone did not keep. */
+  Drop = 4,
+  FtraceNames = 8,
+}
+
+export const FORMAT_VERSION = 1;
+export const PAGE_MAGIC = 0x47505350;
+export const RECORD_MAGIC = 0x52545350;
+export const COMMIT_WORD = 0x21544d43;
+export const RETAINED_MAGIC = 0x42525350;
+export const PAGE_HEADER_SIZE = 24;
+export const RECORD_HEADER_SIZE = 48;
+/** Header plus commit word: the size of a record with an empty payload. */
+export const RECORD_OVERHEAD = 52;
+/** Offsets inside a record header. */
+export const HEADER_CRC_OFFSET = 36;
+export const RECORD_CRC_OFFSET = 40;
+export const ERASE_MARK_OFFSET = 44;
+
+export type Crc32 = (data: Uint8Array) => number;
+
+export interface RecordHeader {
+  type: RecordType;
+  reason: Reason;
+  codec: Codec;
+  flags: number;
+  part: number;
+  parts: number;
+  seq: number;
+  boot: number;
+  time: number;
+  uptime: number;
+  storedLength: number;
+  originalLength: number;
+}
+
+export interface DecodedRecordHeader extends RecordHeader {
+  recordCrc: number;
+  /** The erase mark was programmed: the record was erased by name. */
+  erased: boolean;
+}
+
+export interface PageHeader {
+  eraseCount: number;
+  seqMark: number;
+  bootMark: number;
+}
+
+export function getU32(b: Uint8Array, o: number): number {
+  return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+}
+
+export function putU32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v & 255;
+  b[o + 1] = (v >>> 8) & 255;
+  b[o + 2] = (v >>> 16) & 255;
+  b[o + 3] = (v >>> 24) & 255;
+}
+
+export function pad4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+/** Bytes a record with `payloadLength` stored bytes takes on the media. */
+export function recordSize(payloadLength: number): number {
+  return RECORD_OVERHEAD + pad4(payloadLength);
+}
+
+/** True when every byte of `b` is 0xFF (erased NOR flash). */
+export function isErased(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] !== 255) return false;
+  return true;
+}
+
+/**
+ * The complete media image of one record part, ready to program: header (both CRCs filled, erase mark 0xFF),
+ * payload, 0xFF padding, commit word. Both CRCs are computed over the same buffer while bytes 36..47 are still 0xFF.
+ */
+export function encodeRecord(crc: Crc32, h: RecordHeader, payload: Uint8Array): Uint8Array {
+  const n = payload.length;
+  const img = new Uint8Array(recordSize(n));
+  img.fill(255);
+  putU32(img, 0, RECORD_MAGIC);
+  img[4] = FORMAT_VERSION;
+  img[5] = h.type;
+  img[6] = h.reason;
+  img[7] = h.codec;
+  img[8] = h.flags;
+  img[9] = h.part;
+  img[10] = h.parts;
+  img[11] = RECORD_HEADER_SIZE / 4;
+  putU32(img, 12, h.seq);
+  putU32(img, 16, h.boot);
+  putU32(img, 20, h.time);
+  putU32(img, 24, h.uptime);
+  putU32(img, 28, n);
+  putU32(img, 32, h.originalLength);
+  img.set(payload, RECORD_HEADER_SIZE);
+  const recordCrc = crc(img.subarray(0, RECORD_HEADER_SIZE + n)) >>> 0;
+  putU32(img, HEADER_CRC_OFFSET, crc(img.subarray(0, HEADER_CRC_OFFSET)) >>> 0);
+  putU32(img, RECORD_CRC_OFFSET, recordCrc);
+  putU32(img, img.length - 4, COMMIT_WORD);
+  return img;
+}
+
+/** Just the 48-byte header of a record with the given payload (header CRC and record CRC filled). */
+export function encodeRecordHeader(crc: Crc32, h: RecordHeader, payload: Uint8Array): Uint8Array {
+  return encodeRecord(crc, h, payload).subarray(0, RECORD_HEADER_SIZE);
+}
+
+/**
+ * Parses a record header (at least 48 bytes; only the header CRC is checked). Undefined when the magic, version,
+ * header length, header CRC or field ranges do not hold: such bytes are not a record header.
+ */
+export function decodeRecordHeader(b: Uint8Array, crc: Crc32): DecodedRecordHeader | undefined {
+  if (b.length < RECORD_HEADER_SIZE || getU32(b, 0) !== RECORD_MAGIC || b[4] !== FORMAT_VERSION) return undefined;
+  if (b[11] !== RECORD_HEADER_SIZE / 4 || b[10] < 1 || b[9] >= b[10] || b[5] < 1) return undefined;
+  if ((crc(b.subarray(0, HEADER_CRC_OFFSET)) >>> 0) !== getU32(b, HEADER_CRC_OFFSET)) return undefined;
+  return {
+    type: b[5],
+    reason: b[6],
+    codec: b[7],
+    flags: b[8],
+    part: b[9],
+    parts: b[10],
+    seq: getU32(b, 12),
+    boot: getU32(b, 16),
+    time: getU32(b, 20),
+    uptime: getU32(b, 24),
+    storedLength: getU32(b, 28),
+    originalLength: getU32(b, 32),
+    recordCrc: getU32(b, RECORD_CRC_OFFSET),
+    erased: getU32(b, ERASE_MARK_OFFSET) !== 0xffffffff,
+  };
+}
+
+/**
+ * Record CRC of a whole record image `img` (header, payload, padding, commit) as read from the media: CRC-32 of
+ * bytes 0..35, twelve 0xFF bytes, then the payload. Works on a copy of the header, so `img` is left unchanged.
+ */
+export function recordCrc(crc: Crc32, img: Uint8Array, storedLength: number): number {
+  const saved = img.slice(HEADER_CRC_OFFSET, RECORD_HEADER_SIZE);
+  img.fill(255, HEADER_CRC_OFFSET, RECORD_HEADER_SIZE);
+  const value = crc(img.subarray(0, RECORD_HEADER_SIZE + storedLength)) >>> 0;
+  img.set(saved, HEADER_CRC_OFFSET);
+  return value;
+}
+
+/** Whether a record image (length recordSize(h.storedLength)) is complete: record CRC and commit word hold. */
+export function recordIntact(crc: Crc32, img: Uint8Array, h: DecodedRecordHeader): boolean {
+  return (
+    img.length === recordSize(h.storedLength) &&
+    getU32(img, img.length - 4) === COMMIT_WORD &&
+    recordCrc(crc, img, h.storedLength) === h.recordCrc
+  );
+}
+
+export function encodePageHeader(crc: Crc32, p: PageHeader): Uint8Array {
+  const b = new Uint8Array(PAGE_HEADER_SIZE);
+  b.fill(255);
+  putU32(b, 0, PAGE_MAGIC);
+  b[4] = FORMAT_VERSION;
+  putU32(b, 8, p.eraseCount);
+  putU32(b, 12, p.seqMark);
+  putU32(b, 16, p.bootMark);
+  putU32(b, 20, crc(b.subarray(0, 20)) >>> 0);
+  return b;
+}
+
+export function decodePageHeader(b: Uint8Array, crc: Crc32): PageHeader | undefined {
+  if (b.length < PAGE_HEADER_SIZE || getU32(b, 0) !== PAGE_MAGIC || b[4] !== FORMAT_VERSION) return undefined;
+  if ((crc(b.subarray(0, 20)) >>> 0) !== getU32(b, 20)) return undefined;
+  return { eraseCount: getU32(b, 8), seqMark: getU32(b, 12), bootMark: getU32(b, 16) };
+}
+
+/** Serial-number comparison on 32 bits: a is newer than b (safe across wrap). */
+export function seqNewer(a: number, b: number): boolean {
+  return ((a - b) | 0) > 0;
+}
+
+const TYPE_NAMES = ["", "dmesg", "console", "ftrace", "pmsg", "event"];
+const REASON_NAMES = [
+  "none",
+  "panic",
+  "oom",
+  "exception",
+  "rejection",
+  "watchdog",
+  "lockup",
+  "brownout",
+  "powerloss",
+  "errorflag",
+  "shutdown",
+  "reset",
+  "periodic",
+  "user",
+];
+
+/** "dmesg", …; an unknown type number t gives "type<t>" so names stay reversible. */
+export function typeName(t: number): string {
+  return TYPE_NAMES[t] || "type" + t;
+}
+
+export function typeFromName(name: string): number {
+  const i = TYPE_NAMES.indexOf(name);
+  if (i > 0) return i;
+  const m = /^type([0-9]+)$/.exec(name);
+  return m && +m[1] > 0 && +m[1] < 256 ? +m[1] : 0;
+}
+
+export function reasonName(r: number): string {
+  return REASON_NAMES[r] || "reason" + r;
+}
+
+export function reasonFromName(name: string): number {
+  return REASON_NAMES.indexOf(name);
+}
+
+/** `<type>-<backend>-<seq>`, e.g. "dmesg-flash-17". */
+export function recordName(type: number, backend: string, seq: number): string {
+  return typeName(type) + "-" + backend + "-" + seq;
+}
+
+export interface ParsedName {
+  type: RecordType;
+  backend: string;
+  seq: number;
+}
+
+/** Inverse of recordName; undefined for anything that is not a well-formed record name. */
+export function parseRecordName(name: string): ParsedName | undefined {
+  const m = /^([a-z0-9]+)-([a-z0-9_]+)-([0-9]+)$/.exec(name);
+  if (!m) return undefined;
+  const type = typeFromName(m[1]);
+  const seq = +m[3];
+  if (!type || seq > 0xffffffff || m[3].length > 10) return undefined;
+  return { type: type, backend: m[2], seq: seq };
+}
