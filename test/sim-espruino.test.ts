@@ -266,6 +266,30 @@ test("Storage compacts when a new file only fits without the deleted ones", (t) 
   t.is((run(t, device, 'S.read("b")') as string)[0], "2");
 });
 
+test("Storage on STM32F1: erasing and replacing files zero the name word by ordinary programming", (t) => {
+  const { device } = makeDevice("ORIGINAL");
+  run(t, device, 'var S = require("Storage"); S.write("a", "first"); S.write("a", "second"); S.write("b", "x"); S.erase("b");');
+  t.is(run(t, device, 'S.read("a")'), "second");
+  t.deepEqual(JSON.parse(run(t, device, "JSON.stringify(S.list())") as string), ["a"]);
+  t.is(run(t, device, "S.getStats().trashCount"), 2);
+  t.deepEqual(device.flash.violations, [], "the chip takes 0x0000 over a programmed half-word");
+});
+
+test("a corrupt Storage area is erased at a power-on boot with the firmware's messages, except on Bangle.js", (t) => {
+  for (const [boardName, wiped] of [["PUCKJS", true], ["BANGLEJS2", false]] as const) {
+    const { device, output } = makeDevice(boardName);
+    run(t, device, 'require("Storage").write("kept", "data")');
+    const board = getBoard(boardName);
+    // A header where free space should start that the firmware's walk cannot follow.
+    device.flash.poke(board.storage.addr + 32 + 4, new Uint8Array(4));
+    device.softReset();
+    t.false(output().includes("Storage is corrupt."), `${boardName}: only a hardware boot checks Storage`);
+    device.powerLoss();
+    t.is(output().includes("Storage is corrupt.\r\nErasing Storage Area...\r\nErase complete.\r\n"), wiped, boardName);
+    t.is(run(t, device, 'require("Storage").read("kept")'), wiped ? undefined : "data", boardName);
+  }
+});
+
 test("Flash.write accepts any alignment by re-programming whole words, which the chip rules flag", (t) => {
   const pico = makeDevice("PICO").device;
   run(t, pico, 'var F = require("Flash"); F.erasePage(0x08060000); F.write("ab", 0x08060001); F.write("c", 0x08060003);');

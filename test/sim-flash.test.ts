@@ -113,16 +113,20 @@ test("nRF52832: 181 word programs per 512-byte block, the 182nd is a violation",
   t.is(flash.violations.length, 2);
 });
 
-test("STM32F1: a half-word that is not 0xFFFF cannot be programmed again, even with the same value", (t) => {
+test("STM32F1: a programmed half-word takes 0x0000 and nothing else, not even the value it holds", (t) => {
   const flash = new SimFlash(original);
   const addr = region(original);
-  flash.program(addr, new Uint8Array([0x34, 0x12, 0xff, 0xff]));
-  // The untouched 0xFFFF half-word next to it can still be programmed, once.
-  flash.program(addr + 2, new Uint8Array([0x00, 0x00]));
-  t.throws(() => flash.program(addr, new Uint8Array([0x34, 0x12])), { instanceOf: FlashRuleViolation, message: /ORIGINAL.*0x8037000.*halfword-once/ });
-  t.throws(() => flash.program(addr + 2, new Uint8Array([0x00, 0x00])), { instanceOf: FlashRuleViolation });
+  flash.program(addr, new Uint8Array([0x34, 0x12, 0xff, 0xff, 0x78, 0x56, 0x00, 0x00]));
+  // The untouched 0xFFFF half-word next to it can be programmed with any value.
+  flash.program(addr + 2, new Uint8Array([0xcd, 0xab]));
+  t.throws(() => flash.program(addr, new Uint8Array([0x34, 0x12])), { instanceOf: FlashRuleViolation, message: /ORIGINAL.*0x8037000.*halfword-once.*0x1234.*not 0x1234/ });
+  t.throws(() => flash.program(addr + 2, new Uint8Array([0x00, 0x01])), { instanceOf: FlashRuleViolation, message: /0x8037002.*halfword-once/ });
   t.is(flash.violations.length, 2);
-  t.deepEqual([...flash.peek(addr, 4)], [0x34, 0x12, 0, 0]);
+  t.deepEqual([...flash.peek(addr, 8)], [0x34, 0x12, 0xcd, 0xab, 0x78, 0x56, 0, 0], "refused programs change nothing");
+  // 0x0000 goes over any half-word, programmed or already zero, as the chip allows (the firmware zeroes words so).
+  flash.program(addr, new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0]));
+  t.deepEqual([...flash.peek(addr, 8)], [0, 0, 0, 0, 0, 0, 0, 0]);
+  t.is(flash.violations.length, 2);
 });
 
 test("clear-only flash allows any number of programs that clear more bits", (t) => {

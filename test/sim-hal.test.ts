@@ -3,7 +3,7 @@ import { getBoard } from "../boards/index";
 import { createSimHal, PowerLoss, SimClock, SimResetReason, SimRetained, SimStorage } from "../hal/sim/index";
 import { SimFlash } from "../hal/sim/flash";
 import { readStorageFiles, STORAGE_HEADER_BYTES } from "../hal/sim/storage";
-import { decodeImage } from "../hal/sim/image";
+import { decodeImage, readImage } from "../hal/sim/image";
 
 const jolt = getBoard("JOLTJS");
 const linux = getBoard("LINUX");
@@ -71,43 +71,65 @@ test("STM32 RCC_CSR: reset flags cleared by RMVF, other bits kept", (t) => {
 
 test("Storage: create pre-fills 0xFF, writes land only on 0xFF bytes, remove and replace work", (t) => {
   const flash = new SimFlash(jolt);
-  const storage = new SimStorage(flash, jolt);
+  const storage = new SimStorage(flash);
   t.is(storage.read("pst0", 0, 4), undefined);
   storage.create("pst0", 64);
   t.deepEqual(storage.read("pst0", 0, 64), new Uint8Array(64).fill(0xff));
   storage.write("pst0", 8, text("abcd"));
   t.deepEqual(storage.read("pst0", 8, 4), text("abcd"));
-  t.throws(() => storage.write("pst0", 10, text("x")), { message: /re-writing written bytes of "pst0" at offset 10/ });
-  t.throws(() => storage.write("pst0", 62, text("xyz")), { message: /do not fit/ });
-  t.throws(() => storage.write("nope", 0, text("x")), { message: /"nope" does not exist/ });
+  t.throws(() => storage.write("pst0", 10, text("x")), { message: /"pst0", 1 bytes at offset 10\): File already written/ });
+  t.throws(() => storage.write("pst0", 62, text("xyz")), { message: /do not fit in "pst0"/ });
+  t.throws(() => storage.write("nope", 4, text("x")), { message: /"nope" does not exist/ });
+  t.throws(() => storage.write("pst0", 0, text("x")), { message: /"pst0" already holds data/ }, "offset 0 would make the firmware re-create it");
   t.deepEqual(storage.read("pst0", 60, 100)!.length, 4, "a read past the end is cut at the file end");
   storage.create("pst0", 32);
   t.deepEqual(storage.read("pst0", 0, 32), new Uint8Array(32).fill(0xff), "re-creating gives a fresh file");
+  storage.write("pst0", 0, text("head"));
+  t.deepEqual(storage.read("pst0", 0, 8), new Uint8Array([0x68, 0x65, 0x61, 0x64, 0xff, 0xff, 0xff, 0xff]), "offset 0 fills the file, not a new one");
   t.deepEqual(storage.list(), ["pst0"]);
   storage.remove("pst0");
   t.is(storage.read("pst0", 0, 1), undefined);
   t.deepEqual(flash.violations, []);
 });
 
+test("Storage: files are in Espruino's on-flash layout, deleted ones marked by a zero name word", (t) => {
+  const flash = new SimFlash(jolt);
+  const storage = new SimStorage(flash);
+  storage.create("old", 8);
+  storage.create("old", 16);
+  const base = jolt.storage.addr;
+  const word = (addr: number) => new DataView(flash.peek(addr, 4).buffer).getUint32(0, true);
+  t.is(word(base), 8, "size word, flags 0");
+  t.deepEqual(flash.peek(base + 4, 4), new Uint8Array(4), "the replaced file's name word is zeroed");
+  const next = base + STORAGE_HEADER_BYTES + 8;
+  t.is(word(next), 16);
+  t.deepEqual(flash.peek(next + 4, 4), text("old\0"));
+  t.deepEqual(storage.area.files().map((f) => [f.name, f.deleted]), [["", true], ["old", false]]);
+});
+
 test("Storage: unaligned writes are merged into whole words like the firmware does", (t) => {
   const flash = new SimFlash(jolt);
-  const storage = new SimStorage(flash, jolt);
+  const storage = new SimStorage(flash);
   storage.create("log", 16);
-  storage.write("log", 1, text("ab"));
-  storage.write("log", 3, text("c"));
-  t.deepEqual(storage.read("log", 0, 5), new Uint8Array([0xff, 0x61, 0x62, 0x63, 0xff]));
+  storage.write("log", 5, text("ab"));
+  storage.write("log", 7, text("c"));
+  t.deepEqual(storage.read("log", 4, 5), new Uint8Array([0xff, 0x61, 0x62, 0x63, 0xff]));
   // A third program of the same word breaks the nRF52840 rule, as it would on the chip.
-  t.throws(() => storage.write("log", 0, text("z")), { message: /JOLTJS.*word-writes/ });
+  t.throws(() => storage.write("log", 4, text("z")), { message: /JOLTJS.*word-writes/ });
 });
 
 test("Storage: running out of space compacts and keeps live files", (t) => {
   const flash = new SimFlash(linux);
-  const storage = new SimStorage(flash, linux);
+  const storage = new SimStorage(flash);
   const fileBytes = 1024 + STORAGE_HEADER_BYTES;
   const fit = Math.floor(linux.storage.size / fileBytes);
   storage.create("keep", 1024);
   storage.write("keep", 0, text("kept data"));
-  for (let i = 0; i < fit * 2; i++) storage.create("churn", 1024);
+  for (let i = 0; i < fit * 2; i++) {
+    storage.create("churn", 1024);
+    // Written, so the next create replaces it (an all-0xFF file of the same size would be kept as it is).
+    storage.write("churn", 0, text("x"));
+  }
   t.true(storage.compactions > 0);
   t.deepEqual(storage.read("keep", 0, 9), text("kept data"));
   t.deepEqual(storage.list().sort(), ["churn", "keep"]);
@@ -122,7 +144,7 @@ test("Storage files survive a remount and are readable from an image", (t) => {
   t.deepEqual(device.storage.read("pst3", 0, 5), text("hello"));
   const image = decodeImage(device.toImage());
   t.is(image.kind, "storage");
-  const files = readStorageFiles(image.data[0], image.spans[0].addr);
+  const files = readStorageFiles(readImage(image, linux.storage.addr, linux.storage.size), linux);
   t.deepEqual(Object.keys(files), ["pst3"]);
   t.deepEqual(files.pst3.subarray(0, 5), text("hello"));
 });
@@ -139,18 +161,20 @@ test("a power cut during a Storage operation shares the flash's operation counte
 
 test("a corrupt Storage area is wiped at mount, except on Bangle.js", (t) => {
   const flash = new SimFlash(jolt);
-  const storage = new SimStorage(flash, jolt);
+  const storage = new SimStorage(flash);
   storage.create("x", 8);
-  flash.poke(jolt.storage.addr + 8, new Uint8Array([1, 2, 3])); // unprintable name bytes
+  // A header that makes no sense where free space should start (the firmware's walk stops there, not at 0xFF).
+  flash.poke(jolt.storage.addr + STORAGE_HEADER_BYTES + 8, new Uint8Array(4));
   storage.mount();
   t.is(storage.wipes, 1);
   t.deepEqual(storage.list(), []);
+  t.deepEqual(flash.peek(jolt.storage.addr, 64), new Uint8Array(64).fill(0xff));
   const bangle = getBoard("BANGLEJS2");
   const bflash = new SimFlash(bangle);
-  const bstorage = new SimStorage(bflash, bangle);
+  const bstorage = new SimStorage(bflash);
   bstorage.create("good", 8);
   bstorage.create("bad", 8);
-  bflash.poke(bangle.storage.addr + STORAGE_HEADER_BYTES + 8 + 8, new Uint8Array([1]));
+  bflash.poke(bangle.storage.addr + STORAGE_HEADER_BYTES + 8, new Uint8Array(4));
   bstorage.mount();
   t.is(bstorage.wipes, 0);
   t.deepEqual(bstorage.list(), ["good"]);

@@ -17,7 +17,9 @@ export function createDeviceStorage(): StorageHal {
       storage.write(name, new Uint8Array([255]), 0, size);
     },
     write: function (name, offset, data) {
-      if (!storage.write(name, data, offset)) throw new Error("Storage.write " + name + " @" + offset);
+      // At offset 0 Storage.write re-creates the file (as long as data) unless it is given the file's own size.
+      const file = offset === 0 ? storage.read(name) : undefined;
+      if (!storage.write(name, data, offset, file ? file.length : 0)) throw new Error("Storage.write " + name + " @" + offset);
     },
     remove: function (name) {
       storage.erase(name);

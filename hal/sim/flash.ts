@@ -350,8 +350,15 @@ export class SimFlash implements FlashHal {
     if (rule.kind === "halfword-once") {
       for (let i = 0; i < data.length; i += 2) {
         const old = state.bytes[offset + i] | (state.bytes[offset + i + 1] << 8);
-        if (old !== 0xffff) {
-          this.violation(base + offset + i, rule.kind, `half-word already holds 0x${old.toString(16)} (the chip skips it and the data is lost)`);
+        const value = data[i] | (data[i + 1] << 8);
+        // The chip programs 0x0000 over anything (the firmware zeroes words that way); any other value over a
+        // programmed half-word sets PGERR and is skipped, which Espruino does not check.
+        if (old !== 0xffff && value !== 0) {
+          this.violation(
+            base + offset + i,
+            rule.kind,
+            `half-word already holds 0x${old.toString(16)}, only 0x0000 may be programmed over it, not 0x${value.toString(16)} (the chip skips it and the data is lost)`,
+          );
         }
       }
     } else if (rule.kind === "word-writes") {
@@ -428,4 +435,41 @@ export class SimFlash implements FlashHal {
     for (const e of this.board.timing.eraseMs) if (Math.abs(e.bytes - size) < Math.abs(best.bytes - size)) best = e;
     return best ? best.ms : 0;
   }
+}
+
+/**
+ * jshFlashWrite as the firmware does it: any address and length are accepted, and a partly covered word at the
+ * head or tail is read, merged and programmed whole. That re-programs bytes already written, which is exactly what
+ * the chips punish, so the rules see it.
+ */
+export function firmwareFlashWrite(flash: SimFlash, addr: number, data: Uint8Array): void {
+  if (data.length === 0) return;
+  const word = firmwareWordSize(flash);
+  const end = addr + data.length;
+  const firstWhole = Math.ceil(addr / word) * word;
+  const lastWhole = Math.floor(end / word) * word;
+  if (firstWhole >= lastWhole) {
+    // Head and tail fall in the same word(s): merge each word in turn.
+    for (let w = Math.floor(addr / word) * word; w < end; w += word) mergeWord(flash, w, addr, data);
+    return;
+  }
+  if (addr < firstWhole) mergeWord(flash, firstWhole - word, addr, data);
+  flash.program(firstWhole, data.subarray(firstWhole - addr, lastWhole - addr));
+  if (end > lastWhole) mergeWord(flash, lastWhole, addr, data);
+}
+
+/** The unit the firmware writes in: a 32-bit word, or the chip's program unit when that is larger. */
+export function firmwareWordSize(flash: SimFlash): number {
+  return Math.max(4, flash.board.programUnit);
+}
+
+/** Programs the word at `wordAddr` with the bytes of `data` (placed at `addr`) that fall inside it. */
+function mergeWord(flash: SimFlash, wordAddr: number, addr: number, data: Uint8Array): void {
+  const word = firmwareWordSize(flash);
+  const merged = flash.read(wordAddr, word);
+  for (let i = 0; i < word; i++) {
+    const k = wordAddr + i - addr;
+    if (k >= 0 && k < data.length) merged[i] = data[k];
+  }
+  flash.program(wordAddr, merged);
 }

@@ -15,7 +15,7 @@ export { FlashRuleViolation, PowerLoss, SimFlash, type FlashCounters, type Power
 export { decodeImage, encodeImage, loadImageFile, readImage, saveImageFile, type FlashImage, type ImageKind, type ImageSpan } from "./image";
 export { SimResetReason, type ResetCause } from "./reset";
 export { SimRetained } from "./retained";
-export { SimStorage } from "./storage";
+export { EspruinoStorage, SimStorage, StorageError, readStorageFiles, type StorageStats, type StoredFile } from "./storage";
 
 export interface SimHalOptions {
   /** Seed for torn writes and retained garbage (default 1). */
@@ -65,7 +65,7 @@ export function createSimHal(board: BoardDefinition, options: SimHalOptions = {}
   } else {
     flash = new SimFlash(board, { seed });
   }
-  const storage = new SimStorage(flash, board);
+  const storage = new SimStorage(flash);
   const retained = board.retained ? new SimRetained(board, { seed, initial: retainedBytes }) : undefined;
   const clock = new SimClock();
   if (options.wallSeconds) clock.setWall(options.wallSeconds);

@@ -1,22 +1,23 @@
-// The interpreter's built-ins that bundles use, backed by the simulated media: require("Flash"/"Storage"/
-// "heatshrink"), E, process, peek/poke, timers, print/console, the console devices and Loopback pair, Modules/require.
-// Everything visible to device code is made in the context's realm (Realm.native / Realm.object).
-// Not provided: E.memoryArea (memory-mapped strings cannot be modelled), Storage.open (StorageFile), save() images.
+// The interpreter's built-ins that bundles use, backed by the simulated media: require("Flash"/"heatshrink") and
+// require("Storage") (storage.ts), E, process, peek/poke, timers, print/console, the console devices and Loopback
+// pair, Modules/require. Everything visible to device code is made in the context's realm (Realm.native / Realm.object).
+// Not provided: E.memoryArea (memory-mapped strings cannot be modelled), save() images.
 
 import { createRequire } from "node:module";
 import vm from "node:vm";
 import CRC32 from "crc-32";
 import type { BoardDefinition } from "../../../boards/types";
-import type { SimFlash } from "../../../hal/sim/flash";
+import { firmwareFlashWrite, type SimFlash } from "../../../hal/sim/flash";
 import type { SimRetained } from "../../../hal/sim/retained";
 import type { SimResetReason } from "../../../hal/sim/reset";
 import type { SimClock } from "../../../hal/sim/clock";
+import type { EspruinoStorage } from "../../../hal/sim/storage";
+import { toBytes, toLatin1 } from "./bytes";
 import type { Emitters } from "./emitters";
-import { flashWrite } from "./flash-write";
 import { formatNumber, formatValue } from "./format";
 import { NATIVE_FILE, type Realm } from "./realm";
 import type { Repl } from "./repl";
-import { EspruinoStorage, StorageError, toLatin1 } from "./storage";
+import { storageModule } from "./storage";
 import type { TimerQueue } from "./timers";
 
 /** What the built-ins need from the device that runs them. */
@@ -59,26 +60,6 @@ const heatshrinkNative = createRequire(import.meta.url)("espruino/libs/heatshrin
   compress(data: Uint8Array): Uint8Array;
   decompress(data: Uint8Array): Uint8Array;
 };
-
-function tag(value: unknown): string {
-  return Object.prototype.toString.call(value).slice(8, -1);
-}
-
-/** The bytes of a string (one byte per char), ArrayBuffer, typed array, DataView or array of numbers. */
-export function toBytes(value: unknown): Uint8Array {
-  if (typeof value === "string") {
-    const out = new Uint8Array(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = value.charCodeAt(i) & 0xff;
-    return out;
-  }
-  // Host views over the device's buffers: the device's own ArrayBuffer.prototype.slice is missing on purpose.
-  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice();
-  if (tag(value) === "ArrayBuffer") return new Uint8Array(value as ArrayBuffer).slice();
-  if (Array.isArray(value)) return Uint8Array.from(value, (v) => Number(v) & 0xff);
-  if (typeof value === "number") return Uint8Array.of(value & 0xff);
-  if (value === undefined || value === null) return new Uint8Array(0);
-  return toBytes(String(value));
-}
 
 /** Text for print()/console.log: strings as they are, everything else as Espruino's JSON with quoted keys. */
 export function printText(args: unknown[], deviceName: (v: object) => string | undefined): string {
@@ -157,15 +138,6 @@ function freeAreas(board: BoardDefinition): Array<{ addr: number; length: number
     }
   }
   return out;
-}
-
-function storageCall<T>(dev: DeviceInternals, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof StorageError) throw dev.realm.error(e.message);
-    throw e;
-  }
 }
 
 export function installBuiltins(dev: DeviceInternals): void {
@@ -370,7 +342,7 @@ export function installBuiltins(dev: DeviceInternals): void {
 
   const natives: { [name: string]: () => unknown } = {
     Flash: () => flashModule(dev),
-    Storage: () => storageModule(dev),
+    Storage: () => storageModule(realm, dev.storage),
   };
   if (dev.board.codec === "heatshrink") natives.heatshrink = () => heatshrinkModule(dev);
   g.require = fn("require", (_self, name: string) => {
@@ -425,52 +397,8 @@ function flashModule(dev: DeviceInternals): unknown {
     if (typeof addr !== "number") throw realm.error("Expecting an integer address");
     dev.flash.erase(dev.flash.unitAt(addr).addr);
   });
-  m.write = fn("write", (_self, data: unknown, addr: number) => flashWrite(dev.flash, Number(addr), toBytes(data)));
+  m.write = fn("write", (_self, data: unknown, addr: number) => firmwareFlashWrite(dev.flash, Number(addr), toBytes(data)));
   m.read = fn("read", (_self, length: number, addr: number) => realm.bytes(dev.flash.read(Number(addr), Number(length))));
-  return m;
-}
-
-function storageModule(dev: DeviceInternals): unknown {
-  const { realm, storage } = dev;
-  const fn = realm.native.bind(realm);
-  const m = realm.object();
-  m.read = fn("read", (_self, name: string, offset?: number, length?: number) => {
-    const bytes = storage.read(String(name), Number(offset) || 0, Number(length) || 0);
-    return bytes && toLatin1(bytes);
-  });
-  m.readArrayBuffer = fn("readArrayBuffer", (_self, name: string) => {
-    const bytes = storage.read(String(name));
-    return bytes && realm.bytes(bytes).buffer;
-  });
-  m.readJSON = fn("readJSON", (_self, name: string, noExceptions?: boolean) => {
-    const bytes = storage.read(String(name));
-    if (!bytes) return undefined;
-    try {
-      return realm.intrinsics.JSON.parse(toLatin1(bytes));
-    } catch (e) {
-      if (noExceptions) return undefined;
-      throw e;
-    }
-  });
-  m.write = fn("write", (_self, name: string, data: unknown, offset?: number, size?: number) => {
-    const isObject = data !== null && typeof data === "object" && !ArrayBuffer.isView(data) && tag(data) !== "ArrayBuffer" && !Array.isArray(data);
-    const bytes = isObject ? toBytes(realm.intrinsics.JSON.stringify(data)) : toBytes(data);
-    return storageCall(dev, () => storage.write(String(name), bytes, isObject ? 0 : Number(offset) || 0, isObject ? 0 : Number(size) || 0));
-  });
-  m.writeJSON = fn("writeJSON", (_self, name: string, data: unknown) =>
-    storageCall(dev, () => storage.write(String(name), toBytes(realm.intrinsics.JSON.stringify(data)))),
-  );
-  m.erase = fn("erase", (_self, name: string) => storage.erase(String(name)));
-  m.eraseAll = fn("eraseAll", () => storage.eraseAll());
-  m.list = fn("list", (_self, regex?: RegExp) => {
-    const names = storage.list().filter((n) => !regex || String.prototype.match.call(n, regex) !== null);
-    return realm.array(names);
-  });
-  m.getFree = fn("getFree", () => storage.stats().freeBytes);
-  m.getStats = fn("getStats", () => Object.assign(realm.object(), storage.stats()));
-  m.compact = fn("compact", () => {
-    storage.compact();
-  });
   return m;
 }
 

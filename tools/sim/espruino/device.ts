@@ -14,14 +14,15 @@ import { SimClock } from "../../../hal/sim/clock";
 import { PowerLoss, SimFlash } from "../../../hal/sim/flash";
 import { SimResetReason, type ResetCause } from "../../../hal/sim/reset";
 import { SimRetained } from "../../../hal/sim/retained";
+import { EspruinoStorage } from "../../../hal/sim/storage";
 import { installBuiltins, type DeviceInternals } from "./builtins";
+import { toBytes } from "./bytes";
 import { Emitters } from "./emitters";
 import { formatValue } from "./format";
 import { installPromise } from "./promise";
 import { createRealm, type Realm } from "./realm";
 import { Repl, type ReplHost } from "./repl";
 import { espruinoFrame, espruinoMessage, formatStack, type SourceFile } from "./stack";
-import { EspruinoStorage, fromLatin1 } from "./storage";
 import { TimerQueue } from "./timers";
 
 /** How the chip came to (re)start its JavaScript. */
@@ -137,7 +138,7 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
     this.memoryUsage = options.memoryUsage ?? Math.round(board.jsVars / 10);
     this.banner = options.banner ?? false;
     this.primaryConsole = options.consoleDevice ?? defaultConsole(board);
-    this.storage = new EspruinoStorage(this.flash, board.storage, (text) => this.repl.printString(text));
+    this.storage = new EspruinoStorage(this.flash, { say: (text) => this.repl.printString(text) });
     this.repl = new Repl(this.replHost(), this.primaryConsole);
     this.resetReason.cause("power-on");
     this.drive(() => this.boot("power-on"));
@@ -310,7 +311,7 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
 
   /** Writes a Storage file from the host (installing a bundle: `pstore`, `.boot0`, ...). */
   writeFile(name: string, content: string | Uint8Array): void {
-    this.storage.write(name, typeof content === "string" ? fromLatin1(content) : content);
+    this.storage.write(name, toBytes(content));
   }
 
   /** Saves flash and retained RAM to the image file given at construction (or `path`). */
@@ -638,11 +639,7 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
     this.emit("reset", kind);
     if (this.board.name.startsWith("BANGLEJS")) this.enableWatchdog(5, true);
 
-    if (hardware && !this.storage.isValid()) {
-      this.repl.printString("Storage is corrupt.\nErasing Storage Area...\n");
-      this.storage.eraseAll();
-      this.repl.printString("Erase complete.\n");
-    }
+    if (hardware) this.storage.checkAtBoot();
     if (this.banner) this.repl.printString(BANNER + ` ${this.version} (c) 2026 G.Williams\n`);
     this.repl.printString("\n");
     this.repl.inputLineRemoved = true;

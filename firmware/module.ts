@@ -1,0 +1,180 @@
+// The module: what `require("pstore")` returns (dist/<BOARD>/pstore.js, Storage file "pstore").
+// Espruino caches a module after its first require, so the boot code's `require("pstore").start(...)` and the
+// application's later `require("pstore")` share one instance: the state below lives once per run.
+// Build flags (firmware/build-flags.d.ts) leave out what the board does not use.
+
+import { board } from "pstore-board";
+import { createDeviceHal } from "../hal/device/index";
+import { Reason } from "../pstore/format";
+import { PayloadCodec, heatshrinkCodec, lz4Codec } from "../pstore/codec";
+import { Tracer } from "../pstore/ftrace";
+import { createService } from "./service";
+import { PstoreOptions, resolveSettings } from "./config";
+import { Runtime } from "./runtime";
+
+/** Espruino's root scope, where the console devices (USB, Bluetooth, Serial1, Telnet) live. */
+declare var global: any;
+declare var globalThis: any;
+declare function btoa(binary: string): string;
+
+let rt: Runtime | undefined;
+/** While the console is captured: the device a host last typed on, where console output goes. */
+let forwardTo: any;
+
+function running(): Runtime {
+  if (!rt) throw new Error("pstore is not started: call require(\"pstore\").start()");
+  return rt;
+}
+
+function createCodec(): PayloadCodec | undefined {
+  if (PSTORE_CODEC === "heatshrink") return heatshrinkCodec(require("heatshrink"));
+  if (PSTORE_CODEC === "lz4") return lz4Codec(board.lz4HashBits, board.timing.jsCompressBytesPerMs);
+  return undefined;
+}
+
+/**
+ * Console capture that keeps the REPL: everything printed reaches LoopbackB, goes into the ring and on to the
+ * link a host last typed on (at first the console device at start); what a host types on the console device at
+ * start, USB, Bluetooth or Telnet goes into LoopbackA's REPL through LoopbackB. `force` keeps a new connection
+ * from taking the console back. The `consoleDevice` option pins one device instead (e.g. when the application
+ * uses Bluetooth UART for its own protocol). A Loopback device is never forwarded to: it would feed LoopbackB.
+ */
+function captureConsole(r: Runtime, start: string | undefined, pinned: string): void {
+  const root = typeof global !== "undefined" ? global : globalThis;
+  const names = pinned ? [pinned] : [start, "USB", "Bluetooth", "Telnet"];
+  const listen = function (device: any) {
+    device.on("data", function (d: string) {
+      forwardTo = device;
+      LoopbackB.write(d);
+    });
+  };
+  forwardTo = undefined;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    const device = name && name.indexOf("Loopback") && names.indexOf(name) === i ? root[name] : undefined;
+    if (device && device.on) {
+      if (!forwardTo) forwardTo = device;
+      listen(device);
+    }
+  }
+  LoopbackB.on("data", function (d: string) {
+    r.consoleData(d);
+    if (forwardTo) forwardTo.write(d);
+  });
+  E.setConsole(LoopbackA, { force: true });
+}
+
+/** The console device now: E.getConsole() where the firmware has it, else process.env.CONSOLE. */
+function consoleName(): string | undefined {
+  const e: any = E;
+  return (e.getConsole ? e.getConsole() : (process.env as any).CONSOLE) || undefined;
+}
+
+/** Starts pstore (once per run; later calls return at once). Run from boot code, before the application. */
+export function start(options?: PstoreOptions): void {
+  if (rt) return;
+  const settings = resolveSettings(board, options);
+  const hal = createDeviceHal(board);
+  const tracer = PSTORE_FTRACE
+    ? new Tracer(settings.ftraceEntries, function () {
+        return hal.clock.uptimeMs();
+      })
+    : undefined;
+  const r = new Runtime(hal, board, settings, createCodec(), tracer);
+  r.start();
+  rt = r;
+  process.on("uncaughtException", function (e: any) {
+    r.uncaught(e);
+  });
+  E.on("errorFlag", function (flags: string[]) {
+    r.errorFlags(flags);
+  });
+  E.on("kill", function () {
+    r.kill();
+    // A forced console outlives reset() and load(): hand it back, or the next boot would find LoopbackA.
+    if (forwardTo) E.setConsole(forwardTo, { force: false });
+  });
+  if (settings.capture) captureConsole(r, consoleName(), settings.consoleDevice);
+  // Erases run one per tick, a moment apart, so the interpreter (and its watchdog) keeps running between them;
+  // with nothing to erase the device wakes only every idleSeconds.
+  const idle = function () {
+    setTimeout(idle, r.tick() ? 100 : settings.idleSeconds * 1000);
+  };
+  setTimeout(idle, settings.idleSeconds * 1000);
+}
+
+export function list(): object[] {
+  return running().list();
+}
+
+export function read(name: string): string | Uint8Array {
+  return running().read(name);
+}
+
+export function erase(name: string): boolean {
+  return running().core.erase(name);
+}
+
+export function status(): object {
+  return running().status();
+}
+
+/** Stores an application message; returns its record name once committed. Throws when it cannot keep it. */
+export function pmsg(message: string | Uint8Array): string {
+  return running().pmsg.write(message);
+}
+
+/** Records a panic with `message` and the console tail (a dmesg record); returns its name. */
+export function panic(message: string): string | undefined {
+  return running().crash(Reason.Panic, "Panic: " + message);
+}
+
+/** Writes the console printed since the last flush now. */
+export function flush(): string | undefined {
+  return running().flush();
+}
+
+function tracerOf(): Tracer {
+  const t = running().tracer;
+  if (!t) throw new Error("pstore: ftrace is not built into this bundle (" + board.name + ")");
+  return t;
+}
+
+export function trace<F extends Function>(fn: F, name: string): F {
+  return tracerOf().trace(fn, name);
+}
+
+export function traceObject(obj: any, prefix: string): any {
+  return tracerOf().traceObject(obj, prefix);
+}
+
+/** The service the host tool calls over the REPL (firmware/service.ts). */
+export const svc = createService({
+  list: list,
+  readPart: function (name, part) {
+    return running().core.readPart(name, part);
+  },
+  erase: erase,
+  status: status,
+  dumpInfo: function () {
+    return running().dumpInfo();
+  },
+  dumpRead: function (area, offset, length) {
+    return running().dumpRead(area, offset, length);
+  },
+  crc32: function (data) {
+    return running().hal.crc32(data);
+  },
+  base64: function (data) {
+    return btoa(E.toString(data));
+  },
+  // Straight to the host: through the captured console the frames would fill the ring, then the console
+  // records, which the next pull would fetch again.
+  print: function (line) {
+    if (forwardTo) forwardTo.write(line + "\r\n");
+    else print(line);
+  },
+  defer: function (fn) {
+    setTimeout(fn, 0);
+  },
+});

@@ -1,0 +1,195 @@
+// A running pstore: the core and the frontends put together, and what each hook does. Free of Espruino
+// built-ins and build flags (firmware/module.ts wires those), so host tests drive it over hal/sim.
+
+import type { BoardDefinition } from "../boards/types";
+import type { Hal } from "../hal/types";
+import { Pstore } from "../pstore/core";
+import type { RecordMeta } from "../pstore/backend";
+import { ConsoleRing, flushConsole } from "../pstore/console";
+import { Dmesg, describeUncaught } from "../pstore/dmesg";
+import { BootInfo, Events } from "../pstore/event";
+import { Codec, Flag, Reason, RecordType, reasonName } from "../pstore/format";
+import { FrontendContext, saveRecord } from "../pstore/frontend";
+import type { Tracer } from "../pstore/ftrace";
+import { Pmsg } from "../pstore/pmsg";
+import { PayloadCodec, bytesToText, decodePayload } from "../pstore/codec";
+import type { Settings } from "./config";
+import type { DumpInfo } from "./service";
+
+export class Runtime {
+  readonly core: Pstore;
+  readonly ring: ConsoleRing;
+  readonly ctx: FrontendContext;
+  readonly dmesg: Dmesg;
+  readonly events: Events;
+  readonly pmsg: Pmsg;
+  bootInfo: BootInfo | undefined;
+  private lastFlush = 0;
+  private cleanChecked = false;
+
+  constructor(
+    readonly hal: Hal,
+    readonly board: BoardDefinition,
+    readonly settings: Settings,
+    codec: PayloadCodec | undefined,
+    readonly tracer: Tracer | undefined,
+  ) {
+    const debug = settings.debug ? hal.log : undefined;
+    // The core filters nothing itself: max_reason applies to dumps (dmesg, event), never to pmsg or console.
+    this.core = new Pstore(hal, { board: board, zones: settings.zones, backend: settings.backend, debug: settings.debug });
+    this.ctx = { core: this.core, codec: settings.codec === "raw" ? undefined : codec, crashBudgetMs: settings.crashBudgetMs, debug: debug };
+    const core = this.core;
+    // Looked up on every call: start() drops the ram backend when its area turns out unusable.
+    this.ring = new ConsoleRing(settings.consoleBytes, function (chunk: Uint8Array) {
+      if (core.ram) core.ram.appendConsole(chunk);
+    });
+    this.dmesg = new Dmesg(this.ctx, this.ring, settings.maxReason, settings.headlineMax);
+    this.events = new Events(this.ctx, settings.maxReason);
+    const clock = hal.clock;
+    this.pmsg = new Pmsg(this.ctx, settings.pmsgPerMinute, function () {
+      return clock.uptimeMs();
+    });
+  }
+
+  /**
+   * Boot scan, retained-RAM commit, reset reason and boot event. A failure is reported, not thrown: the hooks
+   * installed after this still catch what they can, and status() shows which backend failed.
+   */
+  start(): BootInfo | undefined {
+    try {
+      this.core.start();
+      this.bootInfo = this.events.boot(this.hal, this.board.resetReason.kind);
+      if (this.settings.debug) this.hal.log("pstore: boot " + this.core.boot + ", reset: " + reasonName(this.bootInfo.reason));
+    } catch (e) {
+      this.hal.log("pstore: start: " + e);
+    }
+    return this.bootInfo;
+  }
+
+  /** Console output captured through LoopbackB. */
+  consoleData(text: string): void {
+    this.ring.append(text);
+  }
+
+  /** The crash path: breadcrumb first (cheapest, and it survives a reset that cuts the writes short), then dumps. */
+  crash(reason: Reason, headline: string): string | undefined {
+    try {
+      this.events.noteCrash(reason);
+      const name = this.dmesg.dump(reason, headline);
+      if (reason <= this.settings.maxReason) {
+        const snap = this.tracer && this.tracer.snapshot();
+        if (snap) saveRecord(this.ctx, RecordType.Ftrace, reason, snap, true, Flag.FtraceNames);
+        // And the console since the last flush, so the console zone's history runs up to the crash without a gap.
+        flushConsole(this.ctx, this.ring, reason, true);
+      }
+      return name;
+    } catch (e) {
+      // A failing store must not turn one crash into an endless chain of them.
+      this.hal.log("pstore: could not save " + reasonName(reason) + ": " + e);
+      return undefined;
+    }
+  }
+
+  /** process.on('uncaughtException'): the firmware stays silent once a handler exists, so print as it would. */
+  uncaught(e: any): string | undefined {
+    const d = describeUncaught(e);
+    this.hal.log(d.text);
+    return this.crash(d.reason, d.text);
+  }
+
+  /** E.on('errorFlag'): an event per new flag; MEMORY (the interpreter ran out) is also dumped like a crash. */
+  errorFlags(flags: string[]): void {
+    try {
+      this.events.errorFlags(flags);
+    } catch (e) {
+      this.hal.log("pstore: could not save error flags: " + e);
+    }
+    if (flags.indexOf("MEMORY") >= 0) this.crash(Reason.Oom, "OUT OF MEMORY (error flags: " + flags.join(",") + ")");
+  }
+
+  /**
+   * E.on('kill'): a clean end. The console goes to flash; the retained ring, now saved, is emptied so the next
+   * boot does not commit it again, and the breadcrumb says "shutdown" unless this run crashed.
+   */
+  kill(): void {
+    try {
+      const name = flushConsole(this.ctx, this.ring, Reason.Shutdown, true);
+      this.dmesg.dump(Reason.Shutdown, "Shutdown");
+      const ram = this.core.ram;
+      if (ram) {
+        if (name) ram.setBoot(this.core.boot);
+        ram.setBreadcrumb(this.events.runReason || Reason.Shutdown);
+      }
+    } catch (e) {
+      this.hal.log("pstore: could not save at shutdown: " + e);
+    }
+  }
+
+  /**
+   * Idle work from a timer: one erase or page preparation, the periodic console flush, the clean-run check.
+   * Returns whether more erase work is waiting (the caller then comes back soon rather than after idleSeconds).
+   */
+  tick(): boolean {
+    const more = this.core.idle();
+    const up = this.hal.clock.uptimeMs();
+    const every = this.settings.consoleFlushSeconds * 1000;
+    if (every && up - this.lastFlush >= every) {
+      this.lastFlush = up;
+      flushConsole(this.ctx, this.ring, Reason.Periodic, false);
+    }
+    if (!this.cleanChecked && up >= this.settings.cleanRunSeconds * 1000) {
+      this.cleanChecked = true;
+      this.events.cleanRun();
+    }
+    return more;
+  }
+
+  flush(): string | undefined {
+    return flushConsole(this.ctx, this.ring, Reason.Periodic, false);
+  }
+
+  list(): RecordMeta[] {
+    return this.core.list();
+  }
+
+  /** A record's content, decoded: text, except ftrace (binary, layout in pstore/ftrace.ts). */
+  read(name: string): string | Uint8Array {
+    const r = this.core.read(name);
+    if (!r) throw new Error("pstore.read: no record " + name);
+    const bytes = decodePayload(this.ctx.codec, r.meta.codec, r.payload, r.meta.originalLength);
+    return r.meta.type === RecordType.Ftrace ? bytes : bytesToText(bytes);
+  }
+
+  /** Spans a host `pstore dump` may read: the flash backend's region, and the retained area's size. */
+  dumpInfo(): DumpInfo {
+    const region = this.board.region;
+    return {
+      spans: region && this.hal.flash && this.settings.backend === "flash" ? [{ addr: region.addr, size: region.size }] : [],
+      retained: this.hal.retained ? this.hal.retained.size : 0,
+    };
+  }
+
+  dumpRead(area: number, offset: number, length: number): Uint8Array {
+    const span = this.dumpInfo().spans[area];
+    if (area === -1 && this.hal.retained) return this.hal.retained.read(offset, length);
+    if (!span || !this.hal.flash || offset < 0 || offset + length > span.size) throw new Error("pstore: no dump area " + area + " at " + offset + "+" + length);
+    return this.hal.flash.read(span.addr + offset, length);
+  }
+
+  /** What `dmesg | grep pstore` tells on Linux: backends, zones, sizes, free space, erase counts, last reset. */
+  status(): object {
+    const s: any = this.core.status();
+    const b = this.bootInfo;
+    if (b) s.reset = { cause: reasonName(b.reason), raw: b.raw, crashes: b.crashes };
+    s.maxReason = reasonName(this.settings.maxReason);
+    s.codec = this.ctx.codec ? (this.ctx.codec.codec === Codec.Lz4 ? "lz4" : "heatshrink") : "raw";
+    s.console = {
+      bytes: this.ring.bytes.length,
+      pending: this.ring.pending(),
+      flushSeconds: this.settings.consoleFlushSeconds,
+    };
+    s.pmsgPerMinute = this.settings.pmsgPerMinute;
+    if (this.tracer) s.ftrace = { entries: this.tracer.ring.length / 8, calls: this.tracer.calls };
+    return s;
+  }
+}

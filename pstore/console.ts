@@ -1,0 +1,89 @@
+// console frontend: a fixed RAM ring of everything the console printed. Fed by the firmware's LoopbackA capture
+// (firmware/module.ts), so it also holds the interpreter's own "Uncaught ..." and "OUT OF MEMORY" lines.
+// `mirror` (the ram backend's appendConsole, on boards with retained RAM) gets the same bytes, so the tail
+// survives a watchdog reset or hard fault that no JavaScript sees.
+//
+// Flushing writes the bytes printed since the previous flush as a console record. Periodic flushes cost flash
+// wear; the default interval (firmware/config.ts, consoleFlushSeconds 3600) comes from this arithmetic: a ring
+// zone of P pages of S bytes erases each page once per P*S bytes written, so with at most R bytes per flush
+// (ring size + 52 header bytes) every T seconds, pages rated for E erases last E*P*S/R flushes = E*P*S*T/R s.
+// PUCKJS: E 10,000, P*S = 4 x 4 KB, R = 1,076, T = 1 h: 10,000 * 16,384 / 1,076 = 152,000 flushes = 17 years,
+// even if the console prints a full ring every hour (T = 10 min: 2.9 years). An idle console writes nothing;
+// flushes at crashes and shutdowns come on top, one each.
+
+import { Flag, Reason, RecordType } from "./format";
+import { FrontendContext, saveRecord } from "./frontend";
+
+export class ConsoleRing {
+  readonly bytes: Uint8Array;
+  /** Bytes ever appended (mod 2^32). */
+  written = 0;
+  /** `written` at the last flush. */
+  flushed = 0;
+  /** Index the next byte goes to (kept apart from `written`, which wraps at 2^32). */
+  private head = 0;
+
+  constructor(size: number, private mirror?: (chunk: Uint8Array) => void) {
+    this.bytes = new Uint8Array(size);
+  }
+
+  append(text: string): void {
+    const ring = this.bytes;
+    const size = ring.length;
+    // Only the last `size` characters can survive; skip the rest without touching them.
+    const skip = text.length > size ? text.length - size : 0;
+    let at = (this.head + skip) % size;
+    const start = at;
+    for (let i = skip; i < text.length; i++) {
+      ring[at] = text.charCodeAt(i);
+      at = at + 1 < size ? at + 1 : 0;
+    }
+    this.head = at;
+    this.written = (this.written + text.length) >>> 0;
+    if (this.mirror && text.length) {
+      if (at > start) this.mirror(ring.subarray(start, at));
+      else {
+        this.mirror(ring.subarray(start));
+        this.mirror(ring.subarray(0, at));
+      }
+    }
+  }
+
+  /** Bytes not yet flushed. */
+  pending(): number {
+    return (this.written - this.flushed) >>> 0;
+  }
+
+  /**
+   * The last `max` bytes (at most the ring size), oldest first, in a new array. `lost` tells whether more than
+   * that was printed since `from` (a `written` value), i.e. the copy does not reach back to `from`.
+   */
+  tail(max: number, from: number): { bytes: Uint8Array; lost: boolean } {
+    const ring = this.bytes;
+    const since = (this.written - from) >>> 0;
+    let n = since < ring.length ? since : ring.length;
+    if (n > max) n = max;
+    const out = new Uint8Array(n);
+    const end = this.head;
+    const first = (end - n + ring.length) % ring.length;
+    if (first + n <= ring.length) out.set(ring.subarray(first, first + n));
+    else {
+      out.set(ring.subarray(first));
+      out.set(ring.subarray(0, end), ring.length - first);
+    }
+    return { bytes: out, lost: since > n };
+  }
+}
+
+/**
+ * Writes what was printed since the last flush as a console record (nothing when nothing was printed).
+ * Flag Truncated marks a record that does not reach back to the previous flush because the ring overflowed.
+ */
+export function flushConsole(ctx: FrontendContext, ring: ConsoleRing, reason: Reason, crash: boolean): string | undefined {
+  if (!ring.pending()) return undefined;
+  const t = ring.tail(ring.bytes.length, ring.flushed);
+  const name = saveRecord(ctx, RecordType.Console, reason, t.bytes, crash, t.lost ? Flag.Truncated : 0);
+  // A record the store did not keep is not retried: the next flush carries on from here, like a ring would.
+  ring.flushed = ring.written;
+  return name;
+}

@@ -1,0 +1,37 @@
+// What every frontend shares: the store, the payload codec and the debug voice. One call turns a frontend's
+// bytes into a stored record, with the codec rule of codec.ts applied.
+
+import type { Pstore } from "./core";
+import type { PayloadCodec } from "./codec";
+import { encodePayload } from "./codec";
+import { Reason, RecordType, reasonName, typeName } from "./format";
+
+export interface FrontendContext {
+  core: Pstore;
+  /** The bundle's compressor, undefined for raw. */
+  codec: PayloadCodec | undefined;
+  /** Crash-path compression budget in ms (codec.ts). */
+  crashBudgetMs: number;
+  /** Set when the `debug` option is on: pstore explains what it does on the console. */
+  debug: ((line: string) => void) | undefined;
+}
+
+/** Stores `data` as a record; returns its name, or undefined when the store did not keep it (see Pstore.write). */
+export function saveRecord(
+  ctx: FrontendContext,
+  type: RecordType,
+  reason: Reason,
+  data: Uint8Array,
+  crash: boolean,
+  flags: number,
+): string | undefined {
+  const enc = encodePayload(ctx.codec, data, crash, ctx.crashBudgetMs);
+  const name = ctx.core.write(type, reason, enc.bytes, { codec: enc.codec, flags: flags, crash: crash, originalLength: data.length });
+  if (ctx.debug) {
+    ctx.debug(
+      "pstore: " + typeName(type) + " (" + reasonName(reason) + ", " + data.length + " bytes, " + enc.bytes.length + " stored) " +
+        (name ? "-> " + name : "not kept"),
+    );
+  }
+  return name;
+}

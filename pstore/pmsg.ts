@@ -1,0 +1,44 @@
+// pmsg frontend: messages the application stores on purpose. pmsg() returns only once the record is committed
+// and throws when it cannot keep the message (too large, too frequent, zone full): never a silent drop.
+// The rate limit (`perMinute` messages in any 60 s) protects the flash from a loop that logs too eagerly.
+
+import { Reason, RecordType } from "./format";
+import { textToBytes } from "./codec";
+import { FrontendContext, saveRecord } from "./frontend";
+
+export class Pmsg {
+  /** Uptimes (ms) of the last `perMinute` messages, oldest at `next`. */
+  private times: number[] = [];
+  private next = 0;
+
+  constructor(
+    private ctx: FrontendContext,
+    private perMinute: number,
+    private now: () => number,
+  ) {}
+
+  write(message: string | Uint8Array): string {
+    const data = typeof message === "string" ? textToBytes(message) : message;
+    if (!(data instanceof Uint8Array)) throw new Error("pstore.pmsg: message must be a string or a Uint8Array");
+    const t = this.now();
+    if (this.times.length >= this.perMinute) {
+      const wait = this.times[this.next] + 60000 - t;
+      if (wait > 0) {
+        throw new Error("pstore.pmsg: rate limit of " + this.perMinute + " messages per minute reached, next in " + Math.ceil(wait / 1000) + " s");
+      }
+    }
+    let name: string | undefined;
+    try {
+      name = saveRecord(this.ctx, RecordType.Pmsg, Reason.User, data, false, 0);
+    } catch (e: any) {
+      throw new Error("pstore.pmsg: message of " + data.length + " bytes not stored: " + (e && e.message ? e.message : e));
+    }
+    if (!name) throw new Error("pstore.pmsg: message of " + data.length + " bytes not stored: no pmsg zone, or the zone is full");
+    if (this.times.length < this.perMinute) this.times.push(t);
+    else {
+      this.times[this.next] = t;
+      this.next = (this.next + 1) % this.perMinute;
+    }
+    return name;
+  }
+}

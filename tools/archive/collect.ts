@@ -1,0 +1,102 @@
+// The pull pipeline, shared by `pstore pull` (a device) and `pstore decode` (an image file): for each listed
+// record, fetch its parts, verify and decode them, archive durably, and only then erase it on the source.
+// A device or archive failure stops the pipeline at once; whatever was archived before stays, and nothing that
+// is not durably archived is ever erased.
+
+import { CliError, ExitCode } from "../cli/errors";
+import type { Archive } from "./archive";
+import { decodeRecord } from "./record";
+import type { IndexEntry } from "./record-index";
+import { checkRecordName, describeName } from "./safe-names";
+
+/** One record as a source lists it (the core's RecordMeta, as far as the pipeline needs it). */
+export interface SourceRecord {
+  name: string;
+  boot: number;
+  seq: number;
+  parts: number;
+  storedLength: number;
+}
+
+export interface RecordSource {
+  /** Board and serial number, e.g. "PUCKJS 7f3a1c…": names the archive's device folder. */
+  deviceId: string;
+  list(): Promise<SourceRecord[]>;
+  /** The stored bytes of every part, header first; `progress` gets bytes done of `total` for this record. */
+  fetch(record: SourceRecord, progress: (done: number, total: number) => void): Promise<Uint8Array[]>;
+  /** False when the source no longer had the record. Absent for sources that cannot erase (image files). */
+  erase?(name: string): Promise<boolean>;
+}
+
+export interface CollectOptions {
+  erase: boolean;
+  signal?: AbortSignal;
+  onProgress?: (name: string, done: number, total: number) => void;
+}
+
+export interface CollectedRecord {
+  entry: IndexEntry;
+  folder: string;
+  /** Decoded text (text records and traces), for the summary; undefined when already archived earlier. */
+  text?: string;
+  /** False when an earlier pull had archived it already. */
+  written: boolean;
+  erased: boolean;
+}
+
+export interface CollectResult {
+  records: CollectedRecord[];
+  /** Records not archived, with the reason (a refused name). They stay on the device. */
+  refused: string[];
+}
+
+export class InterruptedError extends CliError {
+  constructor() {
+    super("interrupted: records archived so far are complete, nothing else was erased", ExitCode.Interrupted);
+  }
+}
+
+export async function collectRecords(source: RecordSource, archive: Archive, options: CollectOptions): Promise<CollectResult> {
+  archive.prepare();
+  const listed = await source.list();
+  const result: CollectResult = { records: [], refused: [] };
+  for (const record of listed) {
+    if (options.signal?.aborted) throw new InterruptedError();
+    try {
+      checkRecordName(record.name);
+    } catch (error) {
+      result.refused.push((error as Error).message);
+      continue;
+    }
+    const known = archive.archived(source.deviceId, record.boot, record.seq);
+    if (known && known.name === record.name) {
+      result.records.push({ entry: known, folder: archive.folderOf(source.deviceId, record.boot), written: false, erased: await eraseIfAsked(source, options, record.name) });
+      continue;
+    }
+    const parts = await source.fetch(record, (done, total) => options.onProgress?.(record.name, done, total));
+    if (options.signal?.aborted) throw new InterruptedError();
+    const decoded = decodeRecord(record.name, parts);
+    if (decoded.header && (decoded.header.boot !== record.boot || decoded.header.seq !== record.seq)) {
+      result.refused.push(
+        `${describeName(record.name)}: listed as boot ${record.boot} seq ${record.seq} but its header says boot ${decoded.header.boot} seq ${decoded.header.seq}`,
+      );
+      continue;
+    }
+    const stored = archive.store(source.deviceId, decoded, record.boot);
+    const erasable = stored.entry.outcome !== "corrupt";
+    result.records.push({
+      entry: stored.entry,
+      folder: stored.folder,
+      text: decoded.text,
+      written: stored.written,
+      erased: erasable && (await eraseIfAsked(source, options, record.name)),
+    });
+  }
+  return result;
+}
+
+async function eraseIfAsked(source: RecordSource, options: CollectOptions, name: string): Promise<boolean> {
+  if (!options.erase || !source.erase) return false;
+  if (options.signal?.aborted) throw new InterruptedError();
+  return source.erase(name);
+}

@@ -1,0 +1,32 @@
+// dmesg.txt: the story of one boot, rebuilt from every text record archived in its folder (events, the dmesg
+// log ring, the console tail, application messages), oldest first. Rewritten whole each time a record lands, so
+// pulling in several goes gives the same file as pulling once. Traces stay in their own files; it points to them.
+
+import type { IndexEntry } from "./record-index";
+import { formatWhen } from "../cli/table";
+
+export const DMESG_FILE = "dmesg.txt";
+
+const STORY_TYPES = ["event", "dmesg", "console", "pmsg"];
+
+export function buildDmesgText(
+  deviceId: string,
+  boot: number,
+  entries: readonly IndexEntry[],
+  readFile: (name: string) => string | undefined,
+): string {
+  const lines = [`pstore records of ${deviceId}, boot ${boot} (${entries.length} record${entries.length === 1 ? "" : "s"}), oldest first`];
+  for (const e of entries) {
+    const when = formatWhen(e.time, e.uptimeMs);
+    lines.push("", `--- ${e.name}: ${e.type}, reason ${e.reason}, ${when}${e.flags.length ? `, ${e.flags.join(" ")}` : ""} ---`);
+    if (e.outcome !== "ok") {
+      lines.push(`(${e.outcome}: ${e.problem ?? "no detail"}; raw bytes kept in ${e.files.join(", ")})`);
+    } else if (STORY_TYPES.includes(e.type)) {
+      const text = readFile(e.name);
+      lines.push(text === undefined ? `(missing file ${e.name})` : text.replace(/\r\n/g, "\n").replace(/\n$/, ""));
+    } else {
+      lines.push(`(decoded in ${e.name})`);
+    }
+  }
+  return lines.join("\n") + "\n";
+}

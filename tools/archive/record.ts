@@ -1,0 +1,166 @@
+// One record as fetched (its parts, each the stored bytes from the header on) turned into what the archive
+// keeps: verified against its CRCs, parts joined, decompressed, decoded. Never throws on bad data: a record
+// that does not verify or decode comes back as an outcome other than "ok", with the bytes to archive raw.
+
+import {
+  Codec,
+  Flag,
+  RECORD_HEADER_SIZE,
+  RecordType,
+  decodeRecordHeader,
+  recordCrc,
+  reasonName,
+  typeName,
+  type DecodedRecordHeader,
+} from "../../pstore/format";
+import { heatshrinkDecompress } from "../../pstore/heatshrink";
+import { lz4Decompress } from "../../pstore/lz4";
+import { crc32 } from "./crc";
+import { decodeTrace } from "./ftrace-text";
+import type { RecordOutcome } from "./record-index";
+import { checkRecordName } from "./safe-names";
+
+/** No real record comes near this; a header claiming more is not trusted with an allocation. */
+export const MAX_ORIGINAL_LENGTH = 16 * 1024 * 1024;
+
+const CODEC_NAMES = ["raw", "lz4", "heatshrink"];
+const CODEC_SUFFIX = ["raw", "lz4", "hs"];
+const TEXT_TYPES: number[] = [RecordType.Dmesg, RecordType.Console, RecordType.Pmsg, RecordType.Event];
+
+export interface RecordFile {
+  name: string;
+  data: Uint8Array;
+}
+
+export interface DecodedRecord {
+  name: string;
+  /** Header of the first part; undefined only when not even that verified. */
+  header?: DecodedRecordHeader;
+  outcome: RecordOutcome;
+  problem?: string;
+  /** Files to write into the record's boot folder. */
+  files: RecordFile[];
+  /** Decoded content as text, for text types and decoded traces: feeds dmesg.txt and the summary. */
+  text?: string;
+  storedLength: number;
+}
+
+export function codecName(codec: number): string {
+  return CODEC_NAMES[codec] ?? `codec${codec}`;
+}
+
+export function flagNames(flags: number): string[] {
+  const names: string[] = [];
+  if (flags & Flag.TimeValid) names.push("time");
+  if (flags & Flag.Truncated) names.push("truncated");
+  if (flags & Flag.Drop) names.push("drop");
+  if (flags & Flag.FtraceNames) names.push("ftrace-names");
+  return names;
+}
+
+export function describeHeader(h: DecodedRecordHeader): string {
+  return `${typeName(h.type)} ${reasonName(h.reason)} boot ${h.boot} seq ${h.seq}`;
+}
+
+/**
+ * `name` must be a well-formed record name (checked: it becomes a file name); `parts` are the stored bytes of each
+ * part in order, header first. Throws only for a refused name.
+ */
+export function decodeRecord(name: string, parts: Uint8Array[]): DecodedRecord {
+  const parsed = checkRecordName(name);
+  const joinedRaw = concat(parts);
+  const corrupt = (problem: string, header?: DecodedRecordHeader): DecodedRecord => ({
+    name,
+    header,
+    outcome: "corrupt",
+    problem: `${name}: ${problem}`,
+    files: [{ name: `${name}.corrupt`, data: joinedRaw }],
+    storedLength: joinedRaw.length,
+  });
+
+  if (parts.length === 0) return corrupt("no parts arrived");
+  const headers: DecodedRecordHeader[] = [];
+  const payloads: Uint8Array[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i];
+    const h = decodeRecordHeader(part, crc32);
+    if (!h) return corrupt(`part ${i}: not a valid record header (magic, version or header CRC wrong)`, headers[0]);
+    const first = headers[0] ?? h;
+    if (h.part !== i || h.parts !== parts.length) return corrupt(`part ${i}: header says part ${h.part} of ${h.parts}, but ${parts.length} parts arrived`, first);
+    if (h.type !== parsed.type || h.seq !== ((parsed.seq + i) >>> 0)) {
+      return corrupt(`part ${i}: header is ${describeHeader(h)}, which does not match the name`, first);
+    }
+    if (h.codec !== first.codec || h.boot !== first.boot || h.originalLength !== first.originalLength) {
+      return corrupt(`part ${i}: codec, boot or original length differ from part 0`, first);
+    }
+    if (part.length < RECORD_HEADER_SIZE + h.storedLength) {
+      return corrupt(`part ${i}: header says ${h.storedLength} payload bytes but only ${part.length - RECORD_HEADER_SIZE} arrived`, first);
+    }
+    if (recordCrc(crc32, part, h.storedLength) !== h.recordCrc) return corrupt(`part ${i}: record CRC does not match the payload`, first);
+    headers.push(h);
+    payloads.push(part.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + h.storedLength));
+  }
+  const header = headers[0];
+  const stored = concat(payloads);
+  const base = { name, header, storedLength: stored.length };
+
+  let decoded: Uint8Array;
+  try {
+    decoded = decompress(header, stored);
+  } catch (error) {
+    return {
+      ...base,
+      outcome: "undecoded",
+      problem: `${name}: ${(error as Error).message}`,
+      files: [{ name: `${name}.enc.${CODEC_SUFFIX[header.codec] ?? `codec${header.codec}`}`, data: stored }],
+    };
+  }
+
+  if (header.type === RecordType.Ftrace) {
+    try {
+      const text = decodeTrace(decoded, header);
+      return { ...base, outcome: "ok", files: [{ name, data: Buffer.from(text, "utf8") }], text };
+    } catch (error) {
+      return {
+        ...base,
+        outcome: "undecoded",
+        problem: `${name}: trace does not decode: ${(error as Error).message}`,
+        files: [{ name: `${name}.undecoded`, data: decoded }],
+      };
+    }
+  }
+  const text = TEXT_TYPES.includes(header.type) ? new TextDecoder().decode(decoded) : undefined;
+  return { ...base, outcome: "ok", files: [{ name, data: decoded }], text };
+}
+
+function decompress(h: DecodedRecordHeader, stored: Uint8Array): Uint8Array {
+  const truncated = (h.flags & Flag.Truncated) !== 0;
+  if (h.originalLength > MAX_ORIGINAL_LENGTH) {
+    throw new Error(`original length ${h.originalLength} is beyond any record (limit ${MAX_ORIGINAL_LENGTH})`);
+  }
+  let out: Uint8Array;
+  if (h.codec === Codec.Raw) {
+    out = stored;
+  } else if (h.codec === Codec.Lz4) {
+    const dst = new Uint8Array(h.originalLength);
+    out = dst.subarray(0, lz4Decompress(stored, dst));
+  } else if (h.codec === Codec.Heatshrink) {
+    out = heatshrinkDecompress(stored, h.originalLength);
+  } else {
+    throw new Error(`unknown codec ${h.codec}`);
+  }
+  if (out.length !== h.originalLength && !(truncated && out.length < h.originalLength)) {
+    throw new Error(`${codecName(h.codec)} payload decodes to ${out.length} bytes, header says ${h.originalLength}`);
+  }
+  return out;
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}

@@ -1,0 +1,80 @@
+// The shape every subcommand module exports, and the option parsing they share.
+
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { UsageError, type ExitCode } from "./errors";
+
+export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
+export type OptionValues = Record<string, string | boolean | undefined>;
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /** Aborted on Ctrl-C: long operations stop at the next safe point and the command exits with 130. */
+  signal: AbortSignal;
+}
+
+export interface ParsedCommand {
+  values: OptionValues;
+  positionals: string[];
+}
+
+export interface Command {
+  name: string;
+  /** One line for `pstore --help`. */
+  summary: string;
+  /** The full `pstore <name> --help` text (usage line first). */
+  help: string;
+  options: OptionSpec;
+  /** Names of the positional arguments, in order; all required. */
+  positionals: string[];
+  run(args: ParsedCommand, io: CliIo): Promise<ExitCode>;
+}
+
+/** Options every device subcommand takes; their help lines are device.ts's PORT_HELP. */
+export const PORT_OPTIONS: OptionSpec = {
+  port: { type: "string", short: "p" },
+  baud: { type: "string" },
+  timeout: { type: "string" },
+};
+
+export function parseCommand(command: Command, argv: string[]): ParsedCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { ...command.options, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message.replace(/\. To specify .*$/s, "")}\n${usageLine(command)}`);
+  }
+  if (parsed.values.help) return { values: parsed.values as OptionValues, positionals: parsed.positionals };
+  const expected = command.positionals.length;
+  if (parsed.positionals.length !== expected) {
+    const what = expected === 0 ? "no arguments" : command.positionals.map((p) => p.toUpperCase()).join(" ");
+    throw new UsageError(`expected ${what}, got ${parsed.positionals.length === 0 ? "none" : parsed.positionals.map((p) => JSON.stringify(p)).join(" ")}\n${usageLine(command)}`);
+  }
+  return { values: parsed.values as OptionValues, positionals: parsed.positionals };
+}
+
+function usageLine(command: Command): string {
+  return `${command.help.split("\n")[0]}\n(see pstore ${command.name} --help)`;
+}
+
+export function requiredString(values: OptionValues, name: string, fallback?: string): string {
+  const value = values[name];
+  if (typeof value === "string" && value !== "") return value;
+  if (fallback !== undefined && fallback !== "") return fallback;
+  throw new UsageError(`--${name} is required`);
+}
+
+export function positiveNumber(values: OptionValues, name: string, fallback: number): number {
+  const value = values[name];
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (typeof value !== "string" || !Number.isFinite(n) || n <= 0) {
+    throw new UsageError(`--${name} wants a positive number, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}

@@ -1,0 +1,87 @@
+// Opening a device for a subcommand: the port from --port/$PSTORE_PORT, a DeviceClient with a clean REPL, the
+// device's identity from its status, and the device as a RecordSource for the pull pipeline. Ctrl-C closes the
+// line, which ends whatever call is waiting, and the command exits 130.
+
+import type { RecordSource, SourceRecord } from "../archive/collect";
+import { InterruptedError } from "../archive/collect";
+import { DEFAULT_BAUD, openPort } from "../ports/index";
+import { DeviceClient } from "../protocol/client";
+import { PORT_OPTIONS, positiveNumber, requiredString, type CliIo, type OptionValues } from "./command";
+import { DeviceError } from "./errors";
+
+export { PORT_OPTIONS };
+
+export const PORT_HELP = `  -p, --port PORT     serial device (/dev/ttyACM0, /dev/rfcomm0, COM3) or tcp://host:port;
+                      default $PSTORE_PORT
+      --baud N        serial baud rate (default ${DEFAULT_BAUD}; USB CDC and TCP ignore it)
+      --timeout S     seconds without an answer before a call fails (default 5)`;
+
+export interface DeviceSession {
+  client: DeviceClient;
+  /** What the port is, for messages. */
+  port: string;
+}
+
+/** Opens the port, gets a clean REPL and a hello from the service, runs `use`, and always closes the line. */
+export async function withDevice<T>(values: OptionValues, io: CliIo, use: (session: DeviceSession) => Promise<T>): Promise<T> {
+  const spec = requiredString(values, "port", process.env.PSTORE_PORT);
+  const baud = positiveNumber(values, "baud", DEFAULT_BAUD);
+  const timeoutMs = positiveNumber(values, "timeout", 5) * 1000;
+  let port;
+  try {
+    port = await openPort(spec, { baud, timeoutMs });
+  } catch (error) {
+    throw new DeviceError(`cannot open ${spec}: ${(error as Error).message}`);
+  }
+  const client = new DeviceClient(port, { responseTimeoutMs: timeoutMs });
+  const interrupt = () => void client.close();
+  io.signal.addEventListener("abort", interrupt);
+  try {
+    if (io.signal.aborted) throw new InterruptedError();
+    await client.connect();
+    return await use({ client, port: port.description });
+  } catch (error) {
+    if (io.signal.aborted) throw new InterruptedError();
+    throw error;
+  } finally {
+    io.signal.removeEventListener("abort", interrupt);
+    await client.close().catch(() => {});
+  }
+}
+
+/**
+ * "PUCKJS 7f3a1c2b…": board and serial number as the device reports them in its status (`board`, `serial`),
+ * which name the archive's device folder. A device that does not say gets "unknown".
+ */
+export function deviceIdOf(status: Record<string, unknown>): string {
+  const text = (value: unknown) => (typeof value === "string" || typeof value === "number" ? String(value) : "");
+  const id = [text(status.board), text(status.serial)].filter((s) => s !== "").join(" ");
+  return id || "unknown";
+}
+
+/** Bytes a record takes on the line: payload, plus header and commit word and padding per part. */
+function wireSize(record: SourceRecord): number {
+  return record.storedLength + record.parts * 55;
+}
+
+export function deviceSource(client: DeviceClient, deviceId: string): RecordSource {
+  return {
+    deviceId,
+    list: () => client.list(),
+    fetch: async (record, progress) => {
+      const parts: Uint8Array[] = [];
+      let before = 0;
+      const estimate = wireSize(record);
+      for (let part = 0; part < record.parts; part++) {
+        const bytes = await client.fetchPart(record.name, part, {
+          onProgress: (done) => progress(before + done, Math.max(estimate, before + done)),
+        });
+        before += bytes.length;
+        parts.push(bytes);
+      }
+      progress(before, before);
+      return parts;
+    },
+    erase: (name) => client.erase(name),
+  };
+}

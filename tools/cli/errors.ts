@@ -1,0 +1,50 @@
+// Every way the command can fail, each with its own documented exit code (docs/CLI.md, "Exit codes").
+
+export enum ExitCode {
+  Ok = 0,
+  /** A bug or an error nobody classified: the message and stack go to stderr. */
+  Internal = 1,
+  /** Bad command line: unknown subcommand or option, missing argument. */
+  Usage = 2,
+  /** The port cannot be opened, the device does not answer, or it answers with something the protocol rejects. */
+  Device = 3,
+  /** The archive folder cannot be written (full, read-only, not a folder): nothing was erased. */
+  Archive = 4,
+  /** The data is wrong: no such record, an image that does not parse, a record that failed verification. */
+  Data = 5,
+  /** Ctrl-C. */
+  Interrupted = 130,
+}
+
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+  ) {
+    super(message);
+  }
+}
+
+export class UsageError extends CliError {
+  constructor(message: string) {
+    super(message, ExitCode.Usage);
+  }
+}
+
+export class DeviceError extends CliError {
+  constructor(message: string) {
+    super(message, ExitCode.Device);
+  }
+}
+
+export class ArchiveError extends CliError {
+  constructor(message: string) {
+    super(message, ExitCode.Archive);
+  }
+}
+
+export class DataError extends CliError {
+  constructor(message: string) {
+    super(message, ExitCode.Data);
+  }
+}

@@ -1,0 +1,61 @@
+// `pstore list --port P`: what the device holds, without fetching anything.
+
+import { reasonName, typeName } from "../../pstore/format";
+import { codecName, flagNames } from "../archive/record";
+import type { Command } from "./command";
+import { PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
+import { ExitCode } from "./errors";
+import { formatBytes, formatTable, formatWhen } from "./table";
+import { Flag } from "../../pstore/format";
+
+export const listCommand: Command = {
+  name: "list",
+  summary: "show the records stored on the device",
+  help: `Usage: pstore list --port PORT [--json]
+
+Lists the intact records the device holds: name, type, reason, boot, time (wall clock when the
+device had it set, otherwise uptime since that boot), decoded size, stored size and parts.
+
+Options:
+${PORT_HELP}
+      --json          one JSON array of the device's record metadata, with type/reason/codec names
+  -h, --help          this text
+
+Exit codes: 0 listed; 2 bad command line; 3 port or device error; 130 Ctrl-C.
+`,
+  options: { ...PORT_OPTIONS, json: { type: "boolean" } },
+  positionals: [],
+  async run({ values }, io) {
+    const records = await withDevice(values, io, ({ client }) => client.list());
+    const rows = records.map((r) => ({
+      ...r,
+      typeName: typeName(r.type),
+      reasonName: reasonName(r.reason),
+      codecName: codecName(r.codec),
+      flagNames: flagNames(r.flags),
+      iso: r.flags & Flag.TimeValid ? new Date(r.time * 1000).toISOString() : null,
+    }));
+    if (values.json) {
+      io.stdout.write(JSON.stringify(rows, null, 2) + "\n");
+    } else if (rows.length === 0) {
+      io.stdout.write("no records on the device\n");
+    } else {
+      io.stdout.write(
+        formatTable(
+          ["NAME", "TYPE", "REASON", "BOOT", "TIME", "SIZE", "STORED", "PARTS"],
+          rows.map((r) => [
+            r.name,
+            r.typeName,
+            r.reasonName,
+            String(r.boot),
+            formatWhen(r.iso, r.uptime),
+            formatBytes(r.originalLength),
+            `${formatBytes(r.storedLength)} ${r.codecName}`,
+            String(r.parts),
+          ]),
+        ),
+      );
+    }
+    return ExitCode.Ok;
+  },
+};

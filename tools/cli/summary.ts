@@ -1,0 +1,79 @@
+// The end of a pull: one line telling what happened ("3 records from PUCKJS 7f3a…: watchdog reset after
+// 'Uncaught Error: boom'"), then a table of the records and where they went.
+
+import { relative } from "node:path";
+import type { CollectResult } from "../archive/collect";
+import { formatBytes, formatTable, formatWhen } from "./table";
+
+/** How each reason reads in the story, most telling first (lower Reason numbers are more important). */
+const REASON_STORY: Record<string, string> = {
+  panic: "panic",
+  oom: "out of memory",
+  exception: "uncaught exception",
+  rejection: "unhandled promise rejection",
+  watchdog: "watchdog reset",
+  lockup: "lock-up (hard fault) reset",
+  brownout: "brown-out reset",
+  powerloss: "power loss",
+  errorflag: "interpreter error flag",
+  shutdown: "clean shutdown",
+};
+/** Reasons that say how the run ended (a reset cause) rather than what went wrong inside it. */
+const RESET_REASONS = ["watchdog", "lockup", "brownout", "powerloss", "shutdown"];
+const ERROR_LINE = /(Uncaught [^\r\n]*|OUT OF MEMORY[^\r\n]*|Unhandled promise rejection[^\r\n]*|[A-Za-z]*Error: [^\r\n]*)/;
+
+/** Device text shown on the terminal: control characters (escape sequences included) become "?". */
+export function printable(text: string, max = 100): string {
+  const clean = text.replace(/[\x00-\x1f\x7f-\x9f]/g, "?").trim();
+  return clean.length > max ? clean.slice(0, max - 1) + "…" : clean;
+}
+
+/** "PUCKJS 7f3a1c2b…" from a device id with a long serial number. */
+export function shortDeviceId(deviceId: string): string {
+  return printable(deviceId.replace(/^(\S+ [0-9a-fA-F]{4})[0-9a-fA-F]{5,}$/, "$1…"), 60);
+}
+
+export function storyOf(result: CollectResult): string {
+  const records = [...result.records].sort((a, b) => a.entry.boot - b.entry.boot || (a.entry.seq - b.entry.seq) | 0);
+  const reasons = new Set(records.map((r) => r.entry.reason));
+  // The latest reset tells how the device last went down; the error that led to it is the last one written before.
+  let resetAt = -1;
+  records.forEach((r, i) => {
+    if (RESET_REASONS.includes(r.entry.reason)) resetAt = i;
+  });
+  const before = resetAt > 0 ? records.slice(0, resetAt) : records;
+  const errors = before.flatMap((r) => (r.text ? [...r.text.matchAll(new RegExp(ERROR_LINE, "g"))].map((m) => m[1]) : []));
+  const error = errors[errors.length - 1];
+  const worst = Object.keys(REASON_STORY).find((r) => reasons.has(r));
+  if (resetAt >= 0 && error) return `${REASON_STORY[records[resetAt].entry.reason]} after '${printable(error, 70)}'`;
+  if (error) return `${worst ? REASON_STORY[worst] + ": " : ""}'${printable(error, 70)}'`;
+  if (worst) return REASON_STORY[worst];
+  return records.length ? "no crash recorded" : "nothing stored";
+}
+
+export function formatSummary(deviceId: string, result: CollectResult, archiveRoot: string): string {
+  const fresh = result.records.filter((r) => r.written).length;
+  const count = result.records.length;
+  const head = `${count} record${count === 1 ? "" : "s"} from ${shortDeviceId(deviceId)}: ${storyOf(result)}`;
+  const lines = [head];
+  if (count) {
+    lines.push(
+      formatTable(
+        ["NAME", "TYPE", "REASON", "TIME", "SIZE", "RESULT", "ARCHIVED AS"],
+        result.records.map((r) => [
+          r.entry.name,
+          r.entry.type,
+          r.entry.reason,
+          formatWhen(r.entry.time, r.entry.uptimeMs),
+          formatBytes(r.entry.originalBytes),
+          (r.written ? r.entry.outcome : "already archived") + (r.erased ? ", erased" : ""),
+          r.entry.files.map((f) => relative(archiveRoot, `${r.folder}/${f}`)).join(" "),
+        ]),
+      ).trimEnd(),
+    );
+  }
+  if (fresh !== count) lines.push(`${count - fresh} of them were already in ${archiveRoot}`);
+  for (const problem of result.refused) lines.push(`not archived: ${printable(problem, 200)}`);
+  for (const r of result.records) if (r.written && r.entry.problem) lines.push(`${r.entry.outcome}: ${printable(r.entry.problem, 200)}`);
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,29 @@
+// Device values as bytes and back, the way the interpreter converts them (strings hold one byte per character).
+
+/** The internal class of a value ("ArrayBuffer", "Uint8Array", ...), across realms. */
+export function tag(value: unknown): string {
+  return Object.prototype.toString.call(value).slice(8, -1);
+}
+
+/** The bytes of a string (one byte per char), ArrayBuffer, typed array, DataView or array of numbers. */
+export function toBytes(value: unknown): Uint8Array {
+  if (typeof value === "string") {
+    const out = new Uint8Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = value.charCodeAt(i) & 0xff;
+    return out;
+  }
+  // Host views over the device's buffers: the device's own ArrayBuffer.prototype.slice is missing on purpose.
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice();
+  if (tag(value) === "ArrayBuffer") return new Uint8Array(value as ArrayBuffer).slice();
+  if (Array.isArray(value)) return Uint8Array.from(value, (v) => Number(v) & 0xff);
+  if (typeof value === "number") return Uint8Array.of(value & 0xff);
+  if (value === undefined || value === null) return new Uint8Array(0);
+  return toBytes(String(value));
+}
+
+/** A string of one character per byte. */
+export function toLatin1(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 8192) out += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, i + 8192)));
+  return out;
+}
