@@ -1,4 +1,4 @@
-// Every way the command can fail, each with its own documented exit code (docs/CLI.md, "Exit codes").
+// Every way the command can fail, each with its own documented exit code (README.md, "Exit codes").
 
 export enum ExitCode {
   Ok = 0,

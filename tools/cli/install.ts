@@ -1,6 +1,6 @@
 // `pstore install --board B --port P`: writes the board's bundles to the device's Storage (the module as
 // "pstore", the boot code as a boot file), restarts the interpreter, and confirms pstore runs by reading its
-// status. The upload goes through pstore's own port layer (see docs/CLI.md, "Why install does not call the
+// status. The upload goes through pstore's own port layer (see README.md, "Why install does not call the
 // espruino tool"): each file is written in chunks the way the Espruino tools write Storage, then read back and
 // compared by CRC-32 on the device before the restart.
 

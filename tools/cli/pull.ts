@@ -10,7 +10,7 @@ export const pullCommand: Command = {
   help: `Usage: pstore pull --port PORT --out DIR [--no-erase] [--json]
 
 Fetches every record the device lists, checks its CRCs, joins its parts, decompresses it, decodes
-traces into named call lines, and archives it under DIR/<device>/<boot>/ (see docs/CLI.md, "Archive").
+traces into named call lines, and archives it under DIR/<device>/<boot>/ (see README.md, "Archive").
 Each file is written to a temporary name, flushed and renamed, and the folder flushed, before the
 record is erased on the device; records already in the archive are not fetched again, only erased.
 A record that does not decompress or decode is archived raw (NAME.enc.lz4, NAME.enc.hs,
