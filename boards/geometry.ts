@@ -35,7 +35,7 @@ export function unitsIn(spans: FlashSpan[], addr: number, size: number): Page[] 
 }
 
 /** Pages of the board's pstore region (empty when the board has none). */
-export function pagesOf(board: BoardDefinition): Page[] {
+export function pagesOf(board: Pick<BoardDefinition, "name" | "flash"> & { region?: { addr: number; size: number } }): Page[] {
   const region = board.region;
   if (!region) return [];
   const pages = unitsIn(board.flash, region.addr, region.size);

@@ -1,6 +1,7 @@
 // Constants and the board module that tools/build/build.ts injects into each bundle (esbuild `define` and a
 // resolver plugin). Every value is a literal at build time, so `if (PSTORE_FTRACE) …` and codec switches are
-// folded and whatever a board does not use is dropped from its bundle, like Kconfig options.
+// folded and whatever a board does not use is dropped from its bundle, like Kconfig options. Code that host tests
+// also run (pstore/) guards a flag with `typeof PSTORE_X === "undefined" || …`: the host has every part.
 
 /** The board the bundle is built for, e.g. "PUCKJS". */
 declare const PSTORE_BOARD: string;
@@ -10,8 +11,10 @@ declare const PSTORE_RETAINED: boolean;
 declare const PSTORE_FTRACE: boolean;
 /** The one compressor the bundle carries (default: the board's `codec`). */
 declare const PSTORE_CODEC: import("../boards/types").CodecName;
+/** The one backend the bundle carries (default: the board's `backend`). */
+declare const PSTORE_BACKEND: import("../boards/types").BackendName;
 
-/** The definition of the board being built: `boards/<PSTORE_BOARD>.ts`. */
+/** The part of `boards/<PSTORE_BOARD>.ts` the device reads (boards/device.ts). */
 declare module "pstore-board" {
-  export const board: import("../boards/types").BoardDefinition;
+  export const board: import("../boards/device").DeviceBoard;
 }

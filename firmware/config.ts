@@ -1,13 +1,14 @@
 // Install-time settings: `require("pstore").start(options)`, or the JSON file `pstore.json` in Storage that the
 // boot code passes to start(). Every field is optional; the defaults come from the board definition.
 
-import type { BackendName, BoardDefinition, CodecName, ZoneConfig } from "../boards/types";
+import type { DeviceBoard } from "../boards/device";
+import type { BackendName, CodecName, ZoneConfig } from "../boards/types";
 import { Reason, reasonFromName } from "../pstore/format";
 
 export interface PstoreOptions {
   /** Zones to lay out on the medium (default: the board's). Changing them on a used medium re-lays its pages. */
   zones?: ZoneConfig[];
-  /** "flash" (raw pages) or "storage" (pre-allocated Storage files); default the board's. */
+  /** "flash" (raw pages) or "storage" (pre-allocated Storage files): the one the bundle was built with (the board's unless `--backend`). */
   backend?: BackendName;
   /** Dump (dmesg, event) only reasons up to this one, by number or name ("exception"); default "errorflag". */
   maxReason?: number | string;
@@ -57,7 +58,7 @@ export interface Settings {
 }
 
 /** Settings from `options` over the defaults; throws naming the option that is wrong (or unknown: a typo). */
-export function resolveSettings(board: BoardDefinition, options: PstoreOptions | undefined): Settings {
+export function resolveSettings(board: DeviceBoard, options: PstoreOptions | undefined): Settings {
   const s: any = {
     zones: board.zones,
     backend: board.backend,
@@ -80,13 +81,14 @@ export function resolveSettings(board: BoardDefinition, options: PstoreOptions |
     let v = o[k];
     if (k === "maxReason" && typeof v === "string") v = reasonFromName(v);
     const kind = typeof s[k];
+    // Numbers: whole and >= 0; the codec: raw or the bundle's; the backend: the bundle's; zones: a list.
     const ok =
       kind === "number"
         ? v >= 0 && v === Math.floor(v)
         : k === "codec"
           ? v === "raw" || v === board.codec
           : k === "backend"
-            ? v === "flash" || v === "storage"
+            ? v === board.backend
             : k === "zones"
               ? v instanceof Array
               : kind !== "undefined" && typeof v === kind;

@@ -116,7 +116,11 @@ export function erase(name: string): boolean {
 }
 
 export function status(): object {
-  return running().status();
+  const s: any = running().status();
+  // The host names its archive folder after the device: board and serial number.
+  s.board = PSTORE_BOARD;
+  s.serial = process.env.SERIAL;
+  return s;
 }
 
 /** Stores an application message; returns its record name once committed. Throws when it cannot keep it. */

@@ -1,7 +1,7 @@
 // A running pstore: the core and the frontends put together, and what each hook does. Free of Espruino
 // built-ins and build flags (firmware/module.ts wires those), so host tests drive it over hal/sim.
 
-import type { BoardDefinition } from "../boards/types";
+import type { DeviceBoard } from "../boards/device";
 import type { Hal } from "../hal/types";
 import { Pstore } from "../pstore/core";
 import type { RecordMeta } from "../pstore/backend";
@@ -18,35 +18,35 @@ import type { DumpInfo } from "./service";
 
 export class Runtime {
   readonly core: Pstore;
-  readonly ring: ConsoleRing;
-  readonly ctx: FrontendContext;
-  readonly dmesg: Dmesg;
-  readonly events: Events;
+  private ring_: ConsoleRing;
+  private ctx_: FrontendContext;
+  private dmesg_: Dmesg;
+  private events_: Events;
   readonly pmsg: Pmsg;
   bootInfo: BootInfo | undefined;
-  private lastFlush = 0;
-  private cleanChecked = false;
+  private lastFlush_ = 0;
+  private cleanChecked_ = false;
 
   constructor(
     readonly hal: Hal,
-    readonly board: BoardDefinition,
-    readonly settings: Settings,
+    private board_: DeviceBoard,
+    private settings_: Settings,
     codec: PayloadCodec | undefined,
     readonly tracer: Tracer | undefined,
   ) {
-    const debug = settings.debug ? hal.log : undefined;
+    const debug = settings_.debug ? hal.log : undefined;
     // The core filters nothing itself: max_reason applies to dumps (dmesg, event), never to pmsg or console.
-    this.core = new Pstore(hal, { board: board, zones: settings.zones, backend: settings.backend, debug: settings.debug });
-    this.ctx = { core: this.core, codec: settings.codec === "raw" ? undefined : codec, crashBudgetMs: settings.crashBudgetMs, debug: debug };
+    this.core = new Pstore(hal, { board: board_, zones: settings_.zones, backend: settings_.backend, debug: settings_.debug });
+    this.ctx_ = { core_: this.core, codec_: settings_.codec === "raw" ? undefined : codec, crashBudgetMs_: settings_.crashBudgetMs, debug_: debug };
     const core = this.core;
     // Looked up on every call: start() drops the ram backend when its area turns out unusable.
-    this.ring = new ConsoleRing(settings.consoleBytes, function (chunk: Uint8Array) {
+    this.ring_ = new ConsoleRing(settings_.consoleBytes, function (chunk: Uint8Array) {
       if (core.ram) core.ram.appendConsole(chunk);
     });
-    this.dmesg = new Dmesg(this.ctx, this.ring, settings.maxReason, settings.headlineMax);
-    this.events = new Events(this.ctx, settings.maxReason);
+    this.dmesg_ = new Dmesg(this.ctx_, this.ring_, settings_.maxReason, settings_.headlineMax);
+    this.events_ = new Events(this.ctx_, settings_.maxReason);
     const clock = hal.clock;
-    this.pmsg = new Pmsg(this.ctx, settings.pmsgPerMinute, function () {
+    this.pmsg = new Pmsg(this.ctx_, settings_.pmsgPerMinute, function () {
       return clock.uptimeMs();
     });
   }
@@ -58,8 +58,8 @@ export class Runtime {
   start(): BootInfo | undefined {
     try {
       this.core.start();
-      this.bootInfo = this.events.boot(this.hal, this.board.resetReason.kind);
-      if (this.settings.debug) this.hal.log("pstore: boot " + this.core.boot + ", reset: " + reasonName(this.bootInfo.reason));
+      this.bootInfo = this.events_.boot(this.hal, this.board_.resetReason.kind);
+      if (this.settings_.debug) this.hal.log("pstore: boot " + this.core.boot + ", reset: " + reasonName(this.bootInfo.reason));
     } catch (e) {
       this.hal.log("pstore: start: " + e);
     }
@@ -68,19 +68,19 @@ export class Runtime {
 
   /** Console output captured through LoopbackB. */
   consoleData(text: string): void {
-    this.ring.append(text);
+    this.ring_.append(text);
   }
 
   /** The crash path: breadcrumb first (cheapest, and it survives a reset that cuts the writes short), then dumps. */
   crash(reason: Reason, headline: string): string | undefined {
     try {
-      this.events.noteCrash(reason);
-      const name = this.dmesg.dump(reason, headline);
-      if (reason <= this.settings.maxReason) {
+      this.events_.noteCrash(reason);
+      const name = this.dmesg_.dump(reason, headline);
+      if (reason <= this.settings_.maxReason) {
         const snap = this.tracer && this.tracer.snapshot();
-        if (snap) saveRecord(this.ctx, RecordType.Ftrace, reason, snap, true, Flag.FtraceNames);
+        if (snap) saveRecord(this.ctx_, RecordType.Ftrace, reason, snap, true, Flag.FtraceNames);
         // And the console since the last flush, so the console zone's history runs up to the crash without a gap.
-        flushConsole(this.ctx, this.ring, reason, true);
+        flushConsole(this.ctx_, this.ring_, reason, true);
       }
       return name;
     } catch (e) {
@@ -100,7 +100,7 @@ export class Runtime {
   /** E.on('errorFlag'): an event per new flag; MEMORY (the interpreter ran out) is also dumped like a crash. */
   errorFlags(flags: string[]): void {
     try {
-      this.events.errorFlags(flags);
+      this.events_.errorFlags(flags);
     } catch (e) {
       this.hal.log("pstore: could not save error flags: " + e);
     }
@@ -113,12 +113,12 @@ export class Runtime {
    */
   kill(): void {
     try {
-      const name = flushConsole(this.ctx, this.ring, Reason.Shutdown, true);
-      this.dmesg.dump(Reason.Shutdown, "Shutdown");
+      const name = flushConsole(this.ctx_, this.ring_, Reason.Shutdown, true);
+      this.dmesg_.dump(Reason.Shutdown, "Shutdown");
       const ram = this.core.ram;
       if (ram) {
         if (name) ram.setBoot(this.core.boot);
-        ram.setBreadcrumb(this.events.runReason || Reason.Shutdown);
+        ram.setBreadcrumb(this.events_.runReason || Reason.Shutdown);
       }
     } catch (e) {
       this.hal.log("pstore: could not save at shutdown: " + e);
@@ -132,20 +132,20 @@ export class Runtime {
   tick(): boolean {
     const more = this.core.idle();
     const up = this.hal.clock.uptimeMs();
-    const every = this.settings.consoleFlushSeconds * 1000;
-    if (every && up - this.lastFlush >= every) {
-      this.lastFlush = up;
-      flushConsole(this.ctx, this.ring, Reason.Periodic, false);
+    const every = this.settings_.consoleFlushSeconds * 1000;
+    if (every && up - this.lastFlush_ >= every) {
+      this.lastFlush_ = up;
+      flushConsole(this.ctx_, this.ring_, Reason.Periodic, false);
     }
-    if (!this.cleanChecked && up >= this.settings.cleanRunSeconds * 1000) {
-      this.cleanChecked = true;
-      this.events.cleanRun();
+    if (!this.cleanChecked_ && up >= this.settings_.cleanRunSeconds * 1000) {
+      this.cleanChecked_ = true;
+      this.events_.cleanRun();
     }
     return more;
   }
 
   flush(): string | undefined {
-    return flushConsole(this.ctx, this.ring, Reason.Periodic, false);
+    return flushConsole(this.ctx_, this.ring_, Reason.Periodic, false);
   }
 
   list(): RecordMeta[] {
@@ -156,15 +156,15 @@ export class Runtime {
   read(name: string): string | Uint8Array {
     const r = this.core.read(name);
     if (!r) throw new Error("pstore.read: no record " + name);
-    const bytes = decodePayload(this.ctx.codec, r.meta.codec, r.payload, r.meta.originalLength);
+    const bytes = decodePayload(this.ctx_.codec_, r.meta.codec, r.payload, r.meta.originalLength);
     return r.meta.type === RecordType.Ftrace ? bytes : bytesToText(bytes);
   }
 
   /** Spans a host `pstore dump` may read: the flash backend's region, and the retained area's size. */
   dumpInfo(): DumpInfo {
-    const region = this.board.region;
+    const region = this.board_.region;
     return {
-      spans: region && this.hal.flash && this.settings.backend === "flash" ? [{ addr: region.addr, size: region.size }] : [],
+      spans: region && this.hal.flash && this.settings_.backend === "flash" ? [{ addr: region.addr, size: region.size }] : [],
       retained: this.hal.retained ? this.hal.retained.size : 0,
     };
   }
@@ -181,14 +181,14 @@ export class Runtime {
     const s: any = this.core.status();
     const b = this.bootInfo;
     if (b) s.reset = { cause: reasonName(b.reason), raw: b.raw, crashes: b.crashes };
-    s.maxReason = reasonName(this.settings.maxReason);
-    s.codec = this.ctx.codec ? (this.ctx.codec.codec === Codec.Lz4 ? "lz4" : "heatshrink") : "raw";
+    s.maxReason = reasonName(this.settings_.maxReason);
+    s.codec = this.ctx_.codec_ ? (this.ctx_.codec_.codec === Codec.Lz4 ? "lz4" : "heatshrink") : "raw";
     s.console = {
-      bytes: this.ring.bytes.length,
-      pending: this.ring.pending(),
-      flushSeconds: this.settings.consoleFlushSeconds,
+      bytes: this.ring_.bytes.length,
+      pending: this.ring_.pending(),
+      flushSeconds: this.settings_.consoleFlushSeconds,
     };
-    s.pmsgPerMinute = this.settings.pmsgPerMinute;
+    s.pmsgPerMinute = this.settings_.pmsgPerMinute;
     if (this.tracer) s.ftrace = { entries: this.tracer.ring.length / 8, calls: this.tracer.calls };
     return s;
   }

@@ -19,11 +19,11 @@ export class ConsoleRing {
   /** Bytes ever appended (mod 2^32). */
   written = 0;
   /** `written` at the last flush. */
-  flushed = 0;
+  flushed_ = 0;
   /** Index the next byte goes to (kept apart from `written`, which wraps at 2^32). */
-  private head = 0;
+  private head_ = 0;
 
-  constructor(size: number, private mirror?: (chunk: Uint8Array) => void) {
+  constructor(size: number, private mirror_?: (chunk: Uint8Array) => void) {
     this.bytes = new Uint8Array(size);
   }
 
@@ -32,26 +32,26 @@ export class ConsoleRing {
     const size = ring.length;
     // Only the last `size` characters can survive; skip the rest without touching them.
     const skip = text.length > size ? text.length - size : 0;
-    let at = (this.head + skip) % size;
+    let at = (this.head_ + skip) % size;
     const start = at;
     for (let i = skip; i < text.length; i++) {
       ring[at] = text.charCodeAt(i);
       at = at + 1 < size ? at + 1 : 0;
     }
-    this.head = at;
+    this.head_ = at;
     this.written = (this.written + text.length) >>> 0;
-    if (this.mirror && text.length) {
-      if (at > start) this.mirror(ring.subarray(start, at));
+    if (this.mirror_ && text.length) {
+      if (at > start) this.mirror_(ring.subarray(start, at));
       else {
-        this.mirror(ring.subarray(start));
-        this.mirror(ring.subarray(0, at));
+        this.mirror_(ring.subarray(start));
+        this.mirror_(ring.subarray(0, at));
       }
     }
   }
 
   /** Bytes not yet flushed. */
   pending(): number {
-    return (this.written - this.flushed) >>> 0;
+    return (this.written - this.flushed_) >>> 0;
   }
 
   /**
@@ -64,7 +64,7 @@ export class ConsoleRing {
     let n = since < ring.length ? since : ring.length;
     if (n > max) n = max;
     const out = new Uint8Array(n);
-    const end = this.head;
+    const end = this.head_;
     const first = (end - n + ring.length) % ring.length;
     if (first + n <= ring.length) out.set(ring.subarray(first, first + n));
     else {
@@ -81,9 +81,9 @@ export class ConsoleRing {
  */
 export function flushConsole(ctx: FrontendContext, ring: ConsoleRing, reason: Reason, crash: boolean): string | undefined {
   if (!ring.pending()) return undefined;
-  const t = ring.tail(ring.bytes.length, ring.flushed);
+  const t = ring.tail(ring.bytes.length, ring.flushed_);
   const name = saveRecord(ctx, RecordType.Console, reason, t.bytes, crash, t.lost ? Flag.Truncated : 0);
   // A record the store did not keep is not retried: the next flush carries on from here, like a ring would.
-  ring.flushed = ring.written;
+  ring.flushed_ = ring.written;
   return name;
 }

@@ -1,7 +1,8 @@
-// The store: registers backends (checking each, a failing one does not stop the others), runs the boot scan,
-// keeps the boot counter, commits the retained RAM of the previous run, and offers list/read/erase/write/idle.
+// The store: registers backends (a failing one does not stop the others), runs the boot scan, keeps the boot
+// counter, commits the retained RAM of the previous run, and offers list/read/erase/write/idle.
 
-import type { BackendName, BoardDefinition, ZoneConfig } from "../boards/types";
+import type { DeviceBoard } from "../boards/device";
+import type { BackendName, ZoneConfig } from "../boards/types";
 import type { Hal } from "../hal/types";
 import { Backend, BackendStatus, RecordMeta, backendProblem } from "./backend";
 import { Codec, Flag, Reason, RecordType, parseRecordName, typeName } from "./format";
@@ -10,10 +11,10 @@ import { RamBackend } from "./backends/ram";
 import { createStorageBackend } from "./backends/storage";
 
 export interface PstoreConfig {
-  board: BoardDefinition;
+  board: DeviceBoard;
   /** Default: board.zones. */
   zones?: ZoneConfig[];
-  /** Default: board.backend. */
+  /** Default: board.backend. A device bundle carries only the backend it was built for (PSTORE_BACKEND). */
   backend?: BackendName;
   /** Records with a reason above this are not stored (default Reason.User: keep everything). */
   maxReason?: Reason;
@@ -47,86 +48,79 @@ export interface StoreStatus {
 }
 
 export class Pstore {
-  readonly board: BoardDefinition;
+  readonly board: DeviceBoard;
   boot = 0;
   lastResetReason: string | undefined;
   /** The retained-RAM backend when in use (frontends feed its console ring and breadcrumb). */
   ram: RamBackend | undefined;
-  private backends: Backend[] = [];
-  private failed: BackendStatus[] = [];
-  private pendingRegs: Backend[] = [];
-  private maxReason: Reason;
-  private log: ((s: string) => void) | undefined;
+  private backends_: Backend[] = [];
+  private failed_: BackendStatus[] = [];
+  private pending_: Backend[] = [];
+  private maxReason_: Reason;
+  private log_: ((s: string) => void) | undefined;
 
   constructor(
-    private hal: Hal,
+    private hal_: Hal,
     config: PstoreConfig,
   ) {
-    const board = config.board;
-    this.board = board;
-    this.maxReason = config.maxReason === undefined ? Reason.User : config.maxReason;
-    this.log = config.debug ? hal.log : undefined;
+    const board = (this.board = config.board);
     const zones = config.zones || board.zones;
-    const log = this.log;
-    this.pendingRegs.push(
-      (config.backend || board.backend) === "storage"
-        ? createStorageBackend(hal, board, zones, log)
-        : createFlashBackend(hal, board, zones, log),
+    const log = (this.log_ = config.debug ? hal_.log : undefined);
+    this.maxReason_ = config.maxReason === undefined ? Reason.User : config.maxReason;
+    // A device bundle carries one backend (PSTORE_BACKEND); host code has both.
+    this.pending_.push(
+      (typeof PSTORE_BACKEND === "undefined" ? (config.backend || board.backend) === "storage" : PSTORE_BACKEND === "storage")
+        ? createStorageBackend(hal_, board, zones, log)
+        : createFlashBackend(hal_, board, zones, log),
     );
-    const useRam = config.ram === undefined ? !!(board.retained && board.features.retained) : config.ram;
-    if (useRam && hal.retained) {
-      this.ram = new RamBackend(hal.retained, hal.crc32);
-      this.pendingRegs.push(this.ram);
+    if (
+      (typeof PSTORE_RETAINED === "undefined" || PSTORE_RETAINED) &&
+      hal_.retained &&
+      (config.ram === undefined ? board.retained && board.features.retained : config.ram)
+    ) {
+      this.ram = new RamBackend(hal_.retained, hal_.crc32);
+      this.pending_.push(this.ram);
     }
   }
 
-  private say(s: string): void {
-    if (this.log) this.log("pstore: " + s);
+  private say_(s: string): void {
+    if (this.log_) this.log_("pstore: " + s);
   }
 
   /** Adds a backend before start(); throws naming what is wrong with it. */
   register(b: Backend): void {
-    const problem = backendProblem(b, this.pendingRegs);
+    // Only host code registers backends of its own: a device bundle has no use for the checks.
+    const problem = typeof PSTORE_BOARD === "undefined" ? backendProblem(b, this.pending_) : undefined;
     if (problem) throw new Error("pstore: " + problem);
-    this.pendingRegs.push(b);
+    this.pending_.push(b);
   }
 
   /** Opens every backend (boot scan), sets the boot counter, commits the previous run's retained RAM. */
   start(): void {
-    const regs = this.pendingRegs;
+    const regs = this.pending_;
+    const ram = this.ram;
     let last = 0;
     for (let i = 0; i < regs.length; i++) {
       const b = regs[i];
-      const problem = backendProblem(b, this.backends);
       try {
-        if (problem) throw new Error(problem);
         b.open();
-        this.backends.push(b);
+        this.backends_.push(b);
         if (b.lastBoot() > last) last = b.lastBoot();
       } catch (e) {
-        this.failed.push({ name: String(b && b.name), state: "failed", error: String(e) });
-        this.say("backend " + (b && b.name) + " failed: " + e);
-        if (b === this.ram) this.ram = undefined;
+        this.failed_.push({ name: b.name, state: "failed", error: String(e) });
+        this.say_("backend " + b.name + " failed: " + e);
+        if (b === ram) this.ram = undefined;
       }
     }
-    this.boot = last + 1;
-    for (let i = 0; i < this.backends.length; i++) if (this.backends[i] !== this.ram) this.backends[i].setBoot(this.boot);
+    const boot = (this.boot = last + 1);
+    for (let i = 0; i < this.backends_.length; i++) if (this.backends_[i] !== ram) this.backends_[i].setBoot(boot);
     if (this.ram) {
       // Commit before the area is cleared, so a failed commit leaves the ring for the next boot.
       const name = this.ram.commitTo(this);
-      if (name) this.say("retained RAM committed as " + name);
-      this.ram.setBoot(this.boot);
+      if (name) this.say_("retained RAM committed as " + name);
+      this.ram.setBoot(boot);
     }
-    this.say("boot " + this.boot);
-  }
-
-  /** The backend that stores `type`: the first working one listing it, the ram backend aside. */
-  private target(type: RecordType): Backend | undefined {
-    for (let i = 0; i < this.backends.length; i++) {
-      const b = this.backends[i];
-      if (b !== this.ram && b.types.indexOf(type) >= 0) return b;
-    }
-    return undefined;
+    this.say_("boot " + boot);
   }
 
   /**
@@ -135,47 +129,50 @@ export class Pstore {
    * never fit its zone.
    */
   write(type: RecordType, reason: Reason, payload: Uint8Array, opts?: WriteOptions): string | undefined {
-    if (reason > this.maxReason) return undefined;
+    if (reason > this.maxReason_) return undefined;
     const o = opts || {};
-    const b = this.target(type);
+    // The backend that stores `type`: the first working one listing it, the ram backend aside.
+    let b: Backend | undefined;
+    for (let i = 0; i < this.backends_.length && !b; i++) {
+      if (this.backends_[i] !== this.ram && this.backends_[i].types.indexOf(type) >= 0) b = this.backends_[i];
+    }
     if (!b) {
-      this.say("no backend stores " + typeName(type));
+      this.say_("no backend stores " + typeName(type));
       return undefined;
     }
-    const wall = this.hal.clock.wallSeconds();
+    const clock = this.hal_.clock;
+    const wall = clock.wallSeconds();
+    const now = o.boot === undefined;
     const req = {
       type: type,
       reason: reason,
       codec: o.codec || Codec.Raw,
-      flags: (o.flags || 0) | (wall > 0 && o.boot === undefined ? Flag.TimeValid : 0),
+      flags: (o.flags || 0) | (wall > 0 && now ? Flag.TimeValid : 0),
       payload: payload,
       originalLength: o.originalLength === undefined ? payload.length : o.originalLength,
-      boot: o.boot === undefined ? this.boot : o.boot,
-      time: o.boot === undefined ? Math.floor(wall) : 0,
-      uptime: o.uptime === undefined ? Math.floor(this.hal.clock.uptimeMs()) : o.uptime,
+      boot: now ? this.boot : o.boot!,
+      time: now ? Math.floor(wall) : 0,
+      uptime: o.uptime === undefined ? Math.floor(clock.uptimeMs()) : o.uptime,
     };
     const meta = o.crash ? b.writeCrash(req) : b.write(req);
-    if (meta) this.say("wrote " + meta.name + " (" + payload.length + " bytes)");
-    return meta ? meta.name : undefined;
+    if (meta) this.say_("wrote " + meta.name + " (" + payload.length + " bytes)");
+    return meta && meta.name;
   }
 
   /** Every record of every working backend, by boot then sequence. */
   list(): RecordMeta[] {
     let all: RecordMeta[] = [];
-    for (let i = 0; i < this.backends.length; i++) all = all.concat(this.backends[i].list());
-    all.sort(function (a, b) {
+    for (let i = 0; i < this.backends_.length; i++) all = all.concat(this.backends_[i].list());
+    return all.sort(function (a, b) {
       return a.boot - b.boot || (a.seq - b.seq) | 0;
     });
-    return all;
   }
 
-  private locate(name: string): { b: Backend; meta: RecordMeta } | undefined {
+  private locate_(name: string): { b: Backend; meta: RecordMeta } | undefined {
     const p = parseRecordName(name);
-    if (!p) return undefined;
-    for (let i = 0; i < this.backends.length; i++) {
-      const b = this.backends[i];
-      if (b.name !== p.backend) continue;
-      const metas = b.list();
+    for (let i = 0; p && i < this.backends_.length; i++) {
+      const b = this.backends_[i];
+      const metas = b.name === p.backend ? b.list() : [];
       for (let k = 0; k < metas.length; k++) if (metas[k].seq === p.seq && metas[k].type === p.type) return { b: b, meta: metas[k] };
     }
     return undefined;
@@ -183,39 +180,38 @@ export class Pstore {
 
   /** A record's metadata and stored payload (parts joined, still encoded with meta.codec); undefined if unknown or damaged. */
   read(name: string): { meta: RecordMeta; payload: Uint8Array } | undefined {
-    const at = this.locate(name);
+    const at = this.locate_(name);
     const payload = at && at.b.readPayload(at.meta);
-    return at && payload ? { meta: at.meta, payload: payload } : undefined;
+    return payload ? { meta: at!.meta, payload: payload } : undefined;
   }
 
   /** One part exactly as stored (header … commit word), for the host to check its CRCs. */
   readPart(name: string, part: number): Uint8Array | undefined {
-    const at = this.locate(name);
-    return at ? at.b.read(at.meta.seq, part) : undefined;
+    const at = this.locate_(name);
+    return at && at.b.read(at.meta.seq, part);
   }
 
   erase(name: string): boolean {
-    const at = this.locate(name);
+    const at = this.locate_(name);
     const done = !!at && at.b.erase(at.meta.seq);
-    if (done) this.say("erased " + name);
+    if (done) this.say_("erased " + name);
     return done;
   }
 
   /** One piece of deferred work (an erase or a page preparation) per backend; true while more remains. */
   idle(): boolean {
     let more = false;
-    for (let i = 0; i < this.backends.length; i++) if (this.backends[i].idle()) more = true;
+    for (let i = 0; i < this.backends_.length; i++) if (this.backends_[i].idle()) more = true;
     return more;
   }
 
   status(): StoreStatus {
     const s: BackendStatus[] = [];
     let next = 0;
-    for (let i = 0; i < this.backends.length; i++) {
-      const st = this.backends[i].status();
-      if (!next && st.nextSeq) next = st.nextSeq;
-      s.push(st);
+    for (let i = 0; i < this.backends_.length; i++) {
+      s.push(this.backends_[i].status());
+      next = next || s[i].nextSeq || 0;
     }
-    return { boot: this.boot, nextSeq: next, backends: s.concat(this.failed), lastResetReason: this.lastResetReason };
+    return { boot: this.boot, nextSeq: next, backends: s.concat(this.failed_), lastResetReason: this.lastResetReason };
   }
 }

@@ -27,25 +27,25 @@ export function describeUncaught(e: any): { reason: Reason; text: string } {
 
 export class Dmesg {
   constructor(
-    private ctx: FrontendContext,
-    private ring: ConsoleRing,
-    public maxReason: Reason,
-    private headlineMax: number,
+    private ctx_: FrontendContext,
+    private ring_: ConsoleRing,
+    public maxReason_: Reason,
+    private headlineMax_: number,
   ) {}
 
   /** Dumps `headline` and the console tail under `reason`. Returns the record name, or undefined (filtered, dropped). */
   dump(reason: Reason, headline: string): string | undefined {
-    if (reason > this.maxReason) return undefined;
+    if (reason > this.maxReason_) return undefined;
     let flags = 0;
-    if (headline.length > this.headlineMax) {
-      headline = headline.substr(0, this.headlineMax);
+    if (headline.length > this.headlineMax_) {
+      headline = headline.substr(0, this.headlineMax_);
       flags = Flag.Truncated;
     }
-    const tail = this.ring.tail(this.ring.bytes.length, 0);
+    const tail = this.ring_.tail(this.ring_.bytes.length, 0);
     const head = headline + CONSOLE_SEPARATOR;
     const payload = new Uint8Array(head.length + tail.bytes.length);
     textToBytes(head, payload, 0);
     payload.set(tail.bytes, head.length);
-    return saveRecord(this.ctx, RecordType.Dmesg, reason, payload, true, flags);
+    return saveRecord(this.ctx_, RecordType.Dmesg, reason, payload, true, flags);
   }
 }

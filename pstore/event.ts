@@ -61,22 +61,22 @@ export interface BootInfo {
 export class Events {
   /** Most important reason recorded by a crash hook in this run (Reason.None: none yet). */
   runReason = Reason.None;
-  private flagsSeen: string[] = [];
+  private flagsSeen_: string[] = [];
 
   constructor(
-    private ctx: FrontendContext,
-    public maxReason: Reason,
+    private ctx_: FrontendContext,
+    public maxReason_: Reason,
   ) {}
 
   /** The retained-RAM backend, while the store has a working one. */
   private get ram(): RamBackend | undefined {
-    return this.ctx.core.ram;
+    return this.ctx_.core_.ram;
   }
 
-  private save(reason: Reason, info: object, crash: boolean): string | undefined {
-    if (reason > this.maxReason) return undefined;
+  private save_(reason: Reason, info: object, crash: boolean): string | undefined {
+    if (reason > this.maxReason_) return undefined;
     const text = JSON.stringify(info);
-    return saveRecord(this.ctx, RecordType.Event, reason, textToBytes(text), crash, 0);
+    return saveRecord(this.ctx_, RecordType.Event, reason, textToBytes(text), crash, 0);
   }
 
   /**
@@ -84,7 +84,7 @@ export class Events {
    * works out how the previous run ended, updates the crash counter and writes the boot event.
    */
   boot(hal: Hal, kind: ResetReasonKind): BootInfo {
-    const core = this.ctx.core;
+    const core = this.ctx_.core_;
     const raw = hal.reset.readRaw();
     hal.reset.clear();
     let reason = decodeResetReason(kind, raw);
@@ -118,7 +118,7 @@ export class Events {
     core.lastResetReason = info.cause;
     let record: string | undefined;
     try {
-      record = this.save(reason, info, false);
+      record = this.save_(reason, info, false);
     } catch (e) {
       // Start must go on: the hooks matter more than this one record.
       hal.log("pstore: could not save the boot event: " + e);
@@ -144,12 +144,12 @@ export class Events {
   errorFlags(flags: string[]): string | undefined {
     const fresh: string[] = [];
     for (let i = 0; i < flags.length; i++) {
-      if (this.flagsSeen.indexOf(flags[i]) < 0) {
-        this.flagsSeen.push(flags[i]);
+      if (this.flagsSeen_.indexOf(flags[i]) < 0) {
+        this.flagsSeen_.push(flags[i]);
         fresh.push(flags[i]);
       }
     }
     if (!fresh.length) return undefined;
-    return this.save(fresh.indexOf("MEMORY") >= 0 ? Reason.Oom : Reason.ErrorFlag, { event: "errorFlag", flags: fresh }, true);
+    return this.save_(fresh.indexOf("MEMORY") >= 0 ? Reason.Oom : Reason.ErrorFlag, { event: "errorFlag", flags: fresh }, true);
   }
 }

@@ -7,13 +7,13 @@ import { encodePayload } from "./codec";
 import { Reason, RecordType, reasonName, typeName } from "./format";
 
 export interface FrontendContext {
-  core: Pstore;
+  core_: Pstore;
   /** The bundle's compressor, undefined for raw. */
-  codec: PayloadCodec | undefined;
+  codec_: PayloadCodec | undefined;
   /** Crash-path compression budget in ms (codec.ts). */
-  crashBudgetMs: number;
+  crashBudgetMs_: number;
   /** Set when the `debug` option is on: pstore explains what it does on the console. */
-  debug: ((line: string) => void) | undefined;
+  debug_: ((line: string) => void) | undefined;
 }
 
 /** Stores `data` as a record; returns its name, or undefined when the store did not keep it (see Pstore.write). */
@@ -25,10 +25,10 @@ export function saveRecord(
   crash: boolean,
   flags: number,
 ): string | undefined {
-  const enc = encodePayload(ctx.codec, data, crash, ctx.crashBudgetMs);
-  const name = ctx.core.write(type, reason, enc.bytes, { codec: enc.codec, flags: flags, crash: crash, originalLength: data.length });
-  if (ctx.debug) {
-    ctx.debug(
+  const enc = encodePayload(ctx.codec_, data, crash, ctx.crashBudgetMs_);
+  const name = ctx.core_.write(type, reason, enc.bytes, { codec: enc.codec, flags: flags, crash: crash, originalLength: data.length });
+  if (ctx.debug_) {
+    ctx.debug_(
       "pstore: " + typeName(type) + " (" + reasonName(reason) + ", " + data.length + " bytes, " + enc.bytes.length + " stored) " +
         (name ? "-> " + name : "not kept"),
     );

@@ -17,54 +17,48 @@ export interface PageUnit {
 }
 
 /** Raw flash pages: the erase units of the board's pstore region, in address order. */
-export class FlashPages implements PageDevice {
-  readonly pageCount: number;
-  constructor(
-    private flash: FlashHal,
-    private units: PageUnit[],
-  ) {
-    this.pageCount = units.length;
-  }
-  pageSize(i: number): number {
-    return this.units[i].size;
-  }
-  read(i: number, off: number, len: number): Uint8Array {
-    return this.flash.read(this.units[i].addr + off, len);
-  }
-  program(i: number, off: number, data: Uint8Array): void {
-    this.flash.program(this.units[i].addr + off, data);
-  }
-  erase(i: number): void {
-    this.flash.erase(this.units[i].addr);
-  }
+export function flashPages(flash: FlashHal, units: PageUnit[]): PageDevice {
+  return {
+    pageCount: units.length,
+    pageSize: function (i) {
+      return units[i].size;
+    },
+    read: function (i, off, len) {
+      return flash.read(units[i].addr + off, len);
+    },
+    program: function (i, off, data) {
+      flash.program(units[i].addr + off, data);
+    },
+    erase: function (i) {
+      flash.erase(units[i].addr);
+    },
+  };
 }
 
 /**
  * One pre-allocated Storage file per page, `pst0`, `pst1`, … A missing file reads as erased; it is created
  * (0xFF-filled) on first program, and erasing re-creates it.
  */
-export class StoragePages implements PageDevice {
-  constructor(
-    private storage: StorageHal,
-    readonly pageCount: number,
-    private size: number,
-  ) {}
-  pageSize(): number {
-    return this.size;
-  }
-  read(i: number, off: number, len: number): Uint8Array {
-    const b = this.storage.read("pst" + i, off, len);
-    if (b && b.length === len) return b;
-    const out = new Uint8Array(len);
-    out.fill(255);
-    if (b) out.set(b);
-    return out;
-  }
-  program(i: number, off: number, data: Uint8Array): void {
-    if (!this.storage.read("pst" + i, 0, 1)) this.storage.create("pst" + i, this.size);
-    this.storage.write("pst" + i, off, data);
-  }
-  erase(i: number): void {
-    this.storage.create("pst" + i, this.size);
-  }
+export function storagePages(storage: StorageHal, pageCount: number, size: number): PageDevice {
+  return {
+    pageCount: pageCount,
+    pageSize: function () {
+      return size;
+    },
+    read: function (i, off, len) {
+      const b = storage.read("pst" + i, off, len);
+      if (b && b.length === len) return b;
+      const out = new Uint8Array(len);
+      out.fill(255);
+      if (b) out.set(b);
+      return out;
+    },
+    program: function (i, off, data) {
+      if (!storage.read("pst" + i, 0, 1)) storage.create("pst" + i, size);
+      storage.write("pst" + i, off, data);
+    },
+    erase: function (i) {
+      storage.create("pst" + i, size);
+    },
+  };
 }

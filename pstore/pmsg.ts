@@ -8,36 +8,36 @@ import { FrontendContext, saveRecord } from "./frontend";
 
 export class Pmsg {
   /** Uptimes (ms) of the last `perMinute` messages, oldest at `next`. */
-  private times: number[] = [];
-  private next = 0;
+  private times_: number[] = [];
+  private next_ = 0;
 
   constructor(
-    private ctx: FrontendContext,
-    private perMinute: number,
-    private now: () => number,
+    private ctx_: FrontendContext,
+    private perMinute_: number,
+    private now_: () => number,
   ) {}
 
   write(message: string | Uint8Array): string {
     const data = typeof message === "string" ? textToBytes(message) : message;
     if (!(data instanceof Uint8Array)) throw new Error("pstore.pmsg: message must be a string or a Uint8Array");
-    const t = this.now();
-    if (this.times.length >= this.perMinute) {
-      const wait = this.times[this.next] + 60000 - t;
+    const t = this.now_();
+    if (this.times_.length >= this.perMinute_) {
+      const wait = this.times_[this.next_] + 60000 - t;
       if (wait > 0) {
-        throw new Error("pstore.pmsg: rate limit of " + this.perMinute + " messages per minute reached, next in " + Math.ceil(wait / 1000) + " s");
+        throw new Error("pstore.pmsg: rate limit of " + this.perMinute_ + " messages per minute reached, next in " + Math.ceil(wait / 1000) + " s");
       }
     }
     let name: string | undefined;
     try {
-      name = saveRecord(this.ctx, RecordType.Pmsg, Reason.User, data, false, 0);
+      name = saveRecord(this.ctx_, RecordType.Pmsg, Reason.User, data, false, 0);
     } catch (e: any) {
       throw new Error("pstore.pmsg: message of " + data.length + " bytes not stored: " + (e && e.message ? e.message : e));
     }
     if (!name) throw new Error("pstore.pmsg: message of " + data.length + " bytes not stored: no pmsg zone, or the zone is full");
-    if (this.times.length < this.perMinute) this.times.push(t);
+    if (this.times_.length < this.perMinute_) this.times_.push(t);
     else {
-      this.times[this.next] = t;
-      this.next = (this.next + 1) % this.perMinute;
+      this.times_[this.next_] = t;
+      this.next_ = (this.next_ + 1) % this.perMinute_;
     }
     return name;
   }

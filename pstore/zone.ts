@@ -1,16 +1,16 @@
-// Zone engine: one zone = a run of pages of a PageDevice holding records of some types under one policy
-// (docs/FORMAT.md "Zones"). Keeps a small index of intact records in RAM; only headers are read by the scan,
-// plus each record once to check its CRC.
+// Zones over one PageDevice: what the "flash" and "storage" backends share. A zone is a run of pages holding
+// records of some types under one policy (docs/FORMAT.md "Zones"). A small index of intact records stays in RAM;
+// the scan reads only headers, plus each record once to check its CRC.
+// Written as one closure (no class): state in local variables keeps the device bundle small.
 
+import type { ZoneConfig } from "../boards/types";
+import type { Backend, BackendStatus, RecordMeta, WriteRequest, ZoneStatus } from "./backend";
 import type { PageDevice } from "./pages";
-import type { ZoneStatus } from "./backend";
 import {
   Crc32,
-  DecodedRecordHeader,
   ERASE_MARK_OFFSET,
   Flag,
   PAGE_HEADER_SIZE,
-  RECORD_CRC_OFFSET,
   RECORD_HEADER_SIZE,
   RECORD_OVERHEAD,
   RecordHeader,
@@ -19,11 +19,12 @@ import {
   decodeRecordHeader,
   encodePageHeader,
   encodeRecord,
-  getU32,
   isErased,
   recordIntact,
+  recordName,
   recordSize,
   seqNewer,
+  typeFromName,
 } from "./format";
 
 export enum Policy {
@@ -33,12 +34,6 @@ export enum Policy {
 }
 
 const POLICY_NAMES = ["ring", "keep-first", "priority"];
-
-export function policyFromName(name: string): Policy {
-  const p = POLICY_NAMES.indexOf(name);
-  if (p < 0) throw new Error("unknown zone policy " + name);
-  return p;
-}
 
 enum PageState {
   /** All 0xFF, no page header yet. */
@@ -51,573 +46,492 @@ enum PageState {
   Due = 3,
 }
 
+enum Mark {
+  BlankChunk = 256,
+  /** firstSeq of a page without records. */
+  NoRecord = -1,
+  /** minReason of a page holding no live record. */
+  NotLive = 256,
+  /** minReason of a page holding a part of the record being written: never reclaimed, never displaced. */
+  Protected = -1,
+}
+
 /** An intact, not erased record part in the index. */
-export interface Entry extends DecodedRecordHeader {
-  page: number;
-  off: number;
+interface Entry extends RecordHeader {
+  page_: number;
+  off_: number;
 }
 
-/** Sequence counter shared by all zones of a backend (names must be unique per backend). */
-export interface SeqCounter {
-  next: number;
-}
-
-export interface ZoneOptions {
-  name: string;
-  types: RecordType[];
-  policy: Policy;
-  /** First device page and number of pages. */
-  first: number;
-  count: number;
-}
-
-const BLANK_CHUNK = 256;
-const NO_RECORD = -1;
-/** minReason of a page holding no live record. */
-const NOT_LIVE = 256;
-/** minReason of a page holding a part of the record being written: never reclaimed, never displaced. */
-const PROTECTED = -1;
-
-export class Zone {
-  readonly name: string;
-  readonly types: RecordType[];
-  readonly policy: Policy;
-  readonly first: number;
-  readonly count: number;
+interface Zone {
+  name_: string;
+  types_: RecordType[];
+  policy_: Policy;
+  /** Device pages first_ .. end_ - 1. */
+  first_: number;
+  end_: number;
   /** Largest payload of one part, and most parts one record may have. */
-  readonly maxPart: number;
-  readonly maxParts: number;
-  /** Index of intact, not erased parts, sorted by sequence number. */
-  entries: Entry[] = [];
+  part_: number;
+  parts_: number;
+  /** Intact, not erased parts, sorted by sequence number. */
+  entries_: Entry[];
   /** Drops that left no drop marker (no space even for one). */
-  lostDrops = 0;
-  /** Highest boot counter seen by the scan; highest sequence number seen (hasSeq tells whether any was). */
-  maxBoot = 0;
-  maxSeq = 0;
-  hasSeq = false;
-  boot = 0;
-  log: ((s: string) => void) | undefined;
-  private state: number[] = [];
-  private erases: number[] = [];
-  private end: number[] = [];
-  private firstSeq: number[] = [];
-  private cur = -1;
+  lost_: number;
+  /** Page being filled, or -1. */
+  cur_: number;
+}
 
-  constructor(
-    private dev: PageDevice,
-    private crc: Crc32,
-    private seq: SeqCounter,
-    o: ZoneOptions,
-  ) {
-    this.name = o.name;
-    this.types = o.types;
-    this.policy = o.policy;
-    this.first = o.first;
-    this.count = o.count;
-    let min = 0;
-    for (let i = 0; i < o.count; i++) {
-      const s = dev.pageSize(o.first + i);
-      if (!min || s < min) min = s;
-    }
-    // Keep-first and priority zones keep room for one drop marker behind any record.
-    this.maxPart = (min - PAGE_HEADER_SIZE - RECORD_OVERHEAD - (o.policy === Policy.Ring ? 0 : RECORD_OVERHEAD)) & ~3;
-    this.maxParts = Math.min(255, o.policy === Policy.KeepFirst ? o.count : o.count - 1);
-    if (this.maxParts < 1 || this.maxPart < 4) {
-      throw new Error("zone " + o.name + ": " + o.count + " page(s) of " + min + " bytes cannot hold a record under policy " + POLICY_NAMES[o.policy]);
+/** What every part of a record repeats. */
+type RecordFields = Pick<RecordHeader, "type" | "reason" | "codec" | "flags" | "boot" | "time" | "uptime" | "originalLength">;
+
+function bySeq(a: Entry, b: Entry): number {
+  return (a.seq - b.seq) | 0;
+}
+
+/** A backend of zones (docs/FORMAT.md) over the PageDevice `device()` opens. */
+export function createZonedBackend(
+  name: string,
+  device: () => PageDevice,
+  crc: Crc32,
+  config: ZoneConfig[],
+  log: ((s: string) => void) | undefined,
+): Backend {
+  const types: RecordType[] = [];
+  for (let z = 0; z < config.length; z++) {
+    for (let t = 0; t < config[z].types.length; t++) {
+      const type = typeFromName(config[z].types[t]);
+      if (types.indexOf(type) < 0) types.push(type);
     }
   }
+  let dev: PageDevice;
+  let zones: Zone[] = [];
+  // Per device page.
+  let state: PageState[] = [];
+  let erases: number[] = [];
+  let end: number[] = [];
+  let firstSeq: number[] = [];
+  let nextSeq = 1;
+  let maxSeq = 0;
+  let hasSeq = false;
+  let maxBoot = 0;
+  let boot = 0;
 
-  private say(s: string): void {
-    if (this.log) this.log("pstore: zone " + this.name + ": " + s);
+  function say(z: Zone, s: string): void {
+    if (log) log("pstore: zone " + z.name_ + ": " + s);
   }
 
-  private size(i: number): number {
-    return this.dev.pageSize(i);
+  function size(i: number): number {
+    return dev.pageSize(i);
   }
 
-  // ---- boot scan ----
-
-  scan(): void {
-    this.entries = [];
-    this.cur = -1;
-    let known = 0;
-    for (let i = this.first; i < this.first + this.count; i++) {
-      this.scanPage(i);
-      if (this.state[i] === PageState.Ready && this.erases[i] > known) known = this.erases[i];
-    }
-    // A page without a valid header lost its erase count: assume the highest one known, so wear is not understated.
-    for (let i = this.first; i < this.first + this.count; i++) {
-      if (this.state[i] !== PageState.Ready) this.erases[i] = known;
-      if (this.firstSeq[i] !== NO_RECORD && (this.cur < 0 || seqNewer(this.firstSeq[i], this.firstSeq[this.cur]))) this.cur = i;
-    }
-    this.entries.sort(function (a, b) {
-      return (a.seq - b.seq) | 0;
-    });
-    // A ring found without a spare (power lost before the idle erase): give up the oldest page again now,
-    // so the crash path has its spare after the next idle.
-    if (this.policy === Policy.Ring && this.emptyCount() === 0 && !this.hasWork()) {
-      const v = this.victim(0, undefined);
-      if (v >= 0) this.retire(v);
-    }
-    this.say(this.entries.length + " record part(s), " + this.emptyCount() + " empty page(s)");
+  function noteSeq(s: number): void {
+    if (!hasSeq || seqNewer(s, maxSeq)) maxSeq = s;
+    hasSeq = true;
   }
 
-  private noteSeq(s: number): void {
-    if (!this.hasSeq || seqNewer(s, this.maxSeq)) this.maxSeq = s;
-    this.hasSeq = true;
+  function noteBoot(b: number): void {
+    if (b > maxBoot) maxBoot = b;
   }
 
-  private noteBoot(b: number): void {
-    if (b > this.maxBoot) this.maxBoot = b;
+  /** Whether page i is all 0xFF, read in small chunks (never a whole page in RAM). */
+  function blank(i: number): boolean {
+    const n = size(i);
+    for (let off = 0; off < n; off += Mark.BlankChunk) if (!isErased(dev.read(i, off, Math.min(Mark.BlankChunk, n - off)))) return false;
+    return true;
   }
 
-  private scanPage(i: number): void {
-    const size = this.size(i);
-    this.firstSeq[i] = NO_RECORD;
-    this.end[i] = size;
-    this.erases[i] = 0;
-    const ph = decodePageHeader(this.dev.read(i, 0, PAGE_HEADER_SIZE), this.crc);
+  function scanPage(z: Zone, i: number): void {
+    const n = size(i);
+    firstSeq[i] = Mark.NoRecord;
+    end[i] = n;
+    erases[i] = 0;
+    const ph = decodePageHeader(dev.read(i, 0, PAGE_HEADER_SIZE), crc);
     if (!ph) {
-      this.state[i] = this.blankFrom(i, 0) ? PageState.Blank : PageState.Damaged;
+      state[i] = blank(i) ? PageState.Blank : PageState.Damaged;
       return;
     }
-    this.state[i] = PageState.Ready;
-    this.erases[i] = ph.eraseCount;
-    this.noteSeq((ph.seqMark - 1) >>> 0);
-    this.noteBoot(ph.bootMark);
+    state[i] = PageState.Ready;
+    erases[i] = ph.eraseCount;
+    noteSeq((ph.seqMark - 1) >>> 0);
+    noteBoot(ph.bootMark);
     let off = PAGE_HEADER_SIZE;
-    while (off + RECORD_OVERHEAD <= size) {
-      const hb = this.dev.read(i, off, RECORD_HEADER_SIZE);
+    while (off + RECORD_OVERHEAD <= n) {
+      const hb = dev.read(i, off, RECORD_HEADER_SIZE);
       if (isErased(hb)) break;
-      const h = decodeRecordHeader(hb, this.crc);
+      const h = decodeRecordHeader(hb, crc);
       const len = h ? recordSize(h.storedLength) : 0;
-      if (!h || off + len > size) {
+      if (!h || off + len > n) {
         // A header that fails its CRC has no length to trust. A write torn while its header (bytes 0..43, one
         // program) went in leaves everything from off+48 untouched, so when blank space or a valid header follows
         // there, the scan goes on from there. Otherwise nothing behind it can be trusted: the page is full.
         const next = off + RECORD_HEADER_SIZE;
-        if (next + RECORD_OVERHEAD <= size) {
-          const nb = this.dev.read(i, next, RECORD_HEADER_SIZE);
-          if (isErased(nb) || decodeRecordHeader(nb, this.crc)) {
+        if (next + RECORD_OVERHEAD <= n) {
+          const nb = dev.read(i, next, RECORD_HEADER_SIZE);
+          if (isErased(nb) || decodeRecordHeader(nb, crc)) {
             off = next;
             continue;
           }
         }
-        off = size;
+        off = n;
         break;
       }
-      this.noteSeq(h.seq);
-      this.noteBoot(h.boot);
-      if (this.firstSeq[i] === NO_RECORD) this.firstSeq[i] = h.seq;
-      if (!h.erased && recordIntact(this.crc, this.dev.read(i, off, len), h)) {
-        const e = h as Entry;
-        e.page = i;
-        e.off = off;
-        this.entries.push(e);
+      noteSeq(h.seq);
+      noteBoot(h.boot);
+      if (firstSeq[i] === Mark.NoRecord) firstSeq[i] = h.seq;
+      if (!h.erased && recordIntact(crc, dev.read(i, off, len), h)) {
+        const e = h as any as Entry;
+        e.page_ = i;
+        e.off_ = off;
+        z.entries_.push(e);
       }
       off += len;
     }
-    this.end[i] = off;
+    end[i] = off;
   }
 
-  /** Whether page i is 0xFF from `from` to its end, read in small chunks (never a whole page in RAM). */
-  private blankFrom(i: number, from: number): boolean {
-    const size = this.size(i);
-    for (let off = from; off < size; off += BLANK_CHUNK) {
-      if (!isErased(this.dev.read(i, off, Math.min(BLANK_CHUNK, size - off)))) return false;
+  function scan(z: Zone): void {
+    let known = 0;
+    for (let i = z.first_; i < z.end_; i++) {
+      scanPage(z, i);
+      if (state[i] === PageState.Ready && erases[i] > known) known = erases[i];
     }
-    return true;
+    // A page without a valid header lost its erase count: assume the highest one known, so wear is not understated.
+    for (let i = z.first_; i < z.end_; i++) {
+      if (state[i] !== PageState.Ready) erases[i] = known;
+      if (firstSeq[i] !== Mark.NoRecord && (z.cur_ < 0 || seqNewer(firstSeq[i], firstSeq[z.cur_]))) z.cur_ = i;
+    }
+    z.entries_.sort(bySeq);
+    // A ring found without a spare (power lost before the idle erase): give up the oldest page again now,
+    // so the crash path has its spare after the next idle.
+    if (z.policy_ === Policy.Ring && !emptyCount(z) && !hasWork(z)) {
+      const v = victim(z, 0, undefined);
+      if (v >= 0) retire(z, v);
+    }
+    say(z, z.entries_.length + " parts, " + emptyCount(z) + " empty pages");
   }
-
-  // ---- record groups ----
 
   /** Number of parts when entries[k] starts a complete record, else 0. */
-  complete(k: number): number {
-    const e = this.entries[k];
-    if (e.part !== 0) return 0;
+  function complete(z: Zone, k: number): number {
+    const list = z.entries_;
+    const e = list[k];
+    if (e.part) return 0;
     for (let j = 1; j < e.parts; j++) {
-      const p = this.entries[k + j];
-      if (!p || p.seq !== ((e.seq + j) >>> 0) || p.part !== j || p.parts !== e.parts || p.type !== e.type || p.boot !== e.boot) {
-        return 0;
-      }
+      const p = list[k + j];
+      if (!p || p.seq !== ((e.seq + j) >>> 0) || p.part !== j || p.parts !== e.parts || p.type !== e.type || p.boot !== e.boot) return 0;
     }
     return e.parts;
   }
 
-  /** Index in entries of the first part of the complete record with sequence `seq`, or -1. */
-  find(seq: number): number {
-    for (let k = 0; k < this.entries.length; k++) {
-      if (this.entries[k].seq === seq) return this.complete(k) ? k : -1;
-    }
+  /** Index of the first part of the complete record `seq` in z, or -1. */
+  function find(z: Zone, seq: number): number {
+    for (let k = 0; k < z.entries_.length; k++) if (z.entries_[k].seq === seq) return complete(z, k) ? k : -1;
     return -1;
   }
 
-  /** Per page: the lowest (most important) reason among live records, NOT_LIVE when none, PROTECTED when it holds `protect`. */
-  private minReasons(protect: Entry[] | undefined): number[] {
+  /** Per page: the lowest (most important) reason among live records, NotLive when none, Protected when it holds `protect`. */
+  function minReasons(z: Zone, protect: Entry[] | undefined): number[] {
     const m: number[] = [];
-    for (let i = this.first; i < this.first + this.count; i++) m[i] = NOT_LIVE;
-    for (let k = 0; k < this.entries.length; ) {
-      const n = this.complete(k);
-      if (!n) {
-        k++;
-        continue;
-      }
-      for (let j = k; j < k + n; j++) {
-        const e = this.entries[j];
-        if (e.reason < m[e.page]) m[e.page] = e.reason;
-      }
-      k += n;
+    const list = z.entries_;
+    for (let i = z.first_; i < z.end_; i++) m[i] = Mark.NotLive;
+    for (let k = 0; k < list.length; ) {
+      const n = complete(z, k);
+      for (let j = k; j < k + n; j++) if (list[j].reason < m[list[j].page_]) m[list[j].page_] = list[j].reason;
+      k += n || 1;
     }
-    if (protect) for (let j = 0; j < protect.length; j++) m[protect[j].page] = PROTECTED;
+    if (protect) for (let j = 0; j < protect.length; j++) m[protect[j].page_] = Mark.Protected;
     return m;
   }
 
-  // ---- pages ----
-
-  private isEmpty(i: number): boolean {
-    return this.state[i] === PageState.Blank || (this.state[i] === PageState.Ready && this.end[i] === PAGE_HEADER_SIZE);
+  function isEmpty(i: number): boolean {
+    return state[i] === PageState.Blank || (state[i] === PageState.Ready && end[i] === PAGE_HEADER_SIZE);
   }
 
-  emptyCount(): number {
+  function emptyCount(z: Zone): number {
     let n = 0;
-    for (let i = this.first; i < this.first + this.count; i++) if (this.isEmpty(i)) n++;
+    for (let i = z.first_; i < z.end_; i++) if (isEmpty(i)) n++;
     return n;
   }
 
   /** The empty page with the lowest erase count (wear levelling), or -1. */
-  private emptiest(): number {
+  function emptiest(z: Zone): number {
     let best = -1;
-    for (let i = this.first; i < this.first + this.count; i++) {
-      if (this.isEmpty(i) && (best < 0 || this.erases[i] < this.erases[best])) best = i;
-    }
+    for (let i = z.first_; i < z.end_; i++) if (isEmpty(i) && (best < 0 || erases[i] < erases[best])) best = i;
     return best;
   }
 
   /** Page whose erase idle should do next (needs erasing, or holds no live record), or -1. */
-  private reclaimable(protect: Entry[] | undefined): number {
-    const m = this.minReasons(protect);
-    for (let i = this.first; i < this.first + this.count; i++) {
-      const s = this.state[i];
-      if (s === PageState.Due || s === PageState.Damaged) return i;
-      if (s === PageState.Ready && this.end[i] > PAGE_HEADER_SIZE && m[i] === NOT_LIVE) return i;
+  function reclaimable(z: Zone, protect: Entry[] | undefined): number {
+    const m = minReasons(z, protect);
+    for (let i = z.first_; i < z.end_; i++) {
+      const s = state[i];
+      if (s === PageState.Due || s === PageState.Damaged || (s === PageState.Ready && end[i] > PAGE_HEADER_SIZE && m[i] === Mark.NotLive)) return i;
     }
     return -1;
   }
 
-  hasWork(): boolean {
-    if (this.reclaimable(undefined) >= 0) return true;
-    for (let i = this.first; i < this.first + this.count; i++) if (this.state[i] === PageState.Blank) return true;
+  function hasWork(z: Zone): boolean {
+    if (reclaimable(z, undefined) >= 0) return true;
+    for (let i = z.first_; i < z.end_; i++) if (state[i] === PageState.Blank) return true;
     return false;
+  }
+
+  function older(a: number, b: number): boolean {
+    return firstSeq[a] === Mark.NoRecord || (firstSeq[b] !== Mark.NoRecord && seqNewer(firstSeq[b], firstSeq[a]));
   }
 
   /**
    * The page a record of `reason` may displace: ring, the oldest; priority, one whose live records all have a
    * reason >= `reason`, the least important first, then the oldest. -1 when there is none.
    */
-  private victim(reason: number, protect: Entry[] | undefined): number {
-    const m = this.minReasons(protect);
+  function victim(z: Zone, reason: number, protect: Entry[] | undefined): number {
+    const m = minReasons(z, protect);
+    const priority = z.policy_ === Policy.Priority;
     let best = -1;
-    for (let i = this.first; i < this.first + this.count; i++) {
-      if (this.state[i] !== PageState.Ready || this.end[i] === PAGE_HEADER_SIZE || m[i] === PROTECTED) continue;
-      if (this.policy === Policy.Priority && m[i] < reason) continue;
-      if (
-        best < 0 ||
-        (this.policy === Policy.Priority && m[i] > m[best]) ||
-        ((this.policy === Policy.Ring || m[i] === m[best]) && this.older(i, best))
-      ) {
-        best = i;
-      }
+    for (let i = z.first_; i < z.end_; i++) {
+      if (state[i] !== PageState.Ready || end[i] === PAGE_HEADER_SIZE || m[i] === Mark.Protected || (priority && m[i] < reason)) continue;
+      if (best < 0 || (priority && m[i] > m[best]) || ((!priority || m[i] === m[best]) && older(i, best))) best = i;
     }
     return best;
   }
 
-  private older(a: number, b: number): boolean {
-    if (this.firstSeq[a] === NO_RECORD) return true;
-    return this.firstSeq[b] !== NO_RECORD && seqNewer(this.firstSeq[b], this.firstSeq[a]);
+  /** Forgets the index entries of page i. */
+  function drop(z: Zone, i: number): void {
+    const kept: Entry[] = [];
+    for (let k = 0; k < z.entries_.length; k++) if (z.entries_[k].page_ !== i) kept.push(z.entries_[k]);
+    z.entries_ = kept;
+    if (z.cur_ === i) z.cur_ = -1;
   }
 
   /** Gives a page up to the policy: its records disappear now, the erase waits for idle. */
-  private retire(i: number): void {
-    this.state[i] = PageState.Due;
-    this.drop(i);
-    this.say("page " + i + " overwritten (erase at idle)");
+  function retire(z: Zone, i: number): void {
+    state[i] = PageState.Due;
+    drop(z, i);
+    say(z, "page " + i + " given up");
   }
 
-  /** Forgets the index entries of page i. */
-  private drop(i: number): void {
-    const kept: Entry[] = [];
-    for (let k = 0; k < this.entries.length; k++) if (this.entries[k].page !== i) kept.push(this.entries[k]);
-    this.entries = kept;
-    if (this.cur === i) this.cur = -1;
-  }
-
-  private prepare(i: number): void {
-    this.dev.program(i, 0, encodePageHeader(this.crc, { eraseCount: this.erases[i], seqMark: this.seq.next, bootMark: this.boot }));
-    this.state[i] = PageState.Ready;
-    this.end[i] = PAGE_HEADER_SIZE;
-    this.firstSeq[i] = NO_RECORD;
-  }
-
-  private eraseAndPrepare(i: number): void {
-    this.drop(i);
-    // Counted before the erase: if power fails between erase and header, the count is estimated from the others.
-    this.erases[i]++;
-    this.state[i] = PageState.Damaged;
-    this.dev.erase(i);
-    this.say("page " + i + " erased (count " + this.erases[i] + ")");
-    this.prepare(i);
+  function prepare(i: number): void {
+    dev.program(i, 0, encodePageHeader(crc, { eraseCount: erases[i], seqMark: nextSeq, bootMark: boot }));
+    state[i] = PageState.Ready;
+    end[i] = PAGE_HEADER_SIZE;
+    firstSeq[i] = Mark.NoRecord;
   }
 
   /** One piece of deferred work: an erase (plus prepare) or a prepare. False when there was nothing to do. */
-  work(protect: Entry[] | undefined): boolean {
-    const r = this.reclaimable(protect);
+  function work(z: Zone, protect: Entry[] | undefined): boolean {
+    const r = reclaimable(z, protect);
     if (r >= 0) {
-      this.eraseAndPrepare(r);
+      drop(z, r);
+      // Counted before the erase: if power fails between erase and header, the count is estimated from the others.
+      erases[r]++;
+      state[r] = PageState.Damaged;
+      dev.erase(r);
+      say(z, "page " + r + " erased, count " + erases[r]);
+      prepare(r);
       return true;
     }
-    for (let i = this.first; i < this.first + this.count; i++) {
-      if (this.state[i] === PageState.Blank) {
-        this.prepare(i);
-        this.say("page " + i + " prepared");
+    for (let i = z.first_; i < z.end_; i++) {
+      if (state[i] === PageState.Blank) {
+        prepare(i);
         return true;
       }
     }
     return false;
   }
 
-  idle(): boolean {
-    return this.work(undefined) && this.hasWork();
+  function take(z: Zone, i: number): number {
+    if (state[i] === PageState.Blank) prepare(i);
+    z.cur_ = i;
+    return i;
+  }
+
+  /** Gives up the page the policy lets a record of `reason` displace; false when there is none. */
+  function displace(z: Zone, reason: number, protect: Entry[]): boolean {
+    const v = victim(z, reason, protect);
+    if (v >= 0) retire(z, v);
+    return v >= 0;
   }
 
   /**
    * A page to continue in. Ring and priority zones keep their last empty page as the crash path's spare: taking
    * it needs another page to become empty at idle (one already pending, or a victim the policy may displace).
    */
-  private acquire(crash: boolean, reason: number, protect: Entry[]): number {
+  function acquire(z: Zone, crash: boolean, reason: number, protect: Entry[]): number {
+    const keepFirst = z.policy_ === Policy.KeepFirst;
     for (;;) {
-      const e = this.emptiest();
-      if (e >= 0) {
-        if (this.policy === Policy.KeepFirst || this.emptyCount() > 1 || this.reclaimable(protect) >= 0) return this.take(e);
-        const v = this.victim(reason, protect);
-        if (v < 0) return -1;
-        this.retire(v);
-        return this.take(e);
-      }
-      if (crash) return -1;
-      if (!this.work(protect)) {
-        if (this.policy === Policy.KeepFirst) return -1;
-        const v = this.victim(reason, protect);
-        if (v < 0) return -1;
-        this.retire(v);
-      }
+      const e = emptiest(z);
+      if (e >= 0) return keepFirst || emptyCount(z) > 1 || reclaimable(z, protect) >= 0 || displace(z, reason, protect) ? take(z, e) : -1;
+      if (crash || (!work(z, protect) && (keepFirst || !displace(z, reason, protect)))) return -1;
     }
   }
 
-  private take(i: number): number {
-    if (this.state[i] === PageState.Blank) this.prepare(i);
-    this.cur = i;
-    return i;
+  function fits(i: number, bytes: number): boolean {
+    return end[i] + bytes <= size(i);
   }
 
-  private fits(i: number, bytes: number): boolean {
-    return this.end[i] + bytes <= this.size(i);
+  /** A part's header: the record's fields, this part's place and length. */
+  function partHeader(h: RecordFields, part: number, parts: number, n: number, flags: number): Entry {
+    return {
+      type: h.type,
+      reason: h.reason,
+      codec: h.codec,
+      flags: flags,
+      part: part,
+      parts: parts,
+      seq: 0,
+      boot: h.boot,
+      time: h.time,
+      uptime: h.uptime,
+      storedLength: n,
+      originalLength: h.originalLength,
+      page_: 0,
+      off_: 0,
+    };
   }
 
-  // ---- records ----
-
-  private append(i: number, h: RecordHeader, payload: Uint8Array): Entry {
-    h.seq = this.seq.next;
-    this.seq.next = (this.seq.next + 1) >>> 0;
-    const img = encodeRecord(this.crc, h, payload);
-    const off = this.end[i];
+  function append(z: Zone, i: number, e: Entry, payload: Uint8Array): Entry {
+    e.seq = nextSeq;
+    nextSeq = (nextSeq + 1) >>> 0;
+    const img = encodeRecord(crc, e, payload);
+    const off = end[i];
     const n = img.length;
     // Header first, payload next, commit word last and alone; the erase mark (44..47) stays unprogrammed.
-    this.end[i] = off + n;
-    if (this.firstSeq[i] === NO_RECORD) this.firstSeq[i] = h.seq;
-    this.dev.program(i, off, img.subarray(0, ERASE_MARK_OFFSET));
-    if (n > RECORD_OVERHEAD) this.dev.program(i, off + RECORD_HEADER_SIZE, img.subarray(RECORD_HEADER_SIZE, n - 4));
-    this.dev.program(i, off + n - 4, img.subarray(n - 4));
-    const e = h as Entry;
-    e.page = i;
-    e.off = off;
-    e.erased = false;
-    e.recordCrc = getU32(img, RECORD_CRC_OFFSET);
-    this.entries.push(e);
+    end[i] = off + n;
+    if (firstSeq[i] === Mark.NoRecord) firstSeq[i] = e.seq;
+    dev.program(i, off, img.subarray(0, ERASE_MARK_OFFSET));
+    if (n > RECORD_OVERHEAD) dev.program(i, off + RECORD_HEADER_SIZE, img.subarray(RECORD_HEADER_SIZE, n - 4));
+    dev.program(i, off + n - 4, img.subarray(n - 4));
+    e.page_ = i;
+    e.off_ = off;
+    z.entries_.push(e);
     return e;
   }
 
-  /** Pages a record of `n` payload bytes needs beyond the current page's free space. */
-  private pagesNeeded(n: number, parts: number): number {
-    let free = this.cur >= 0 ? this.size(this.cur) - this.end[this.cur] : 0;
+  /** Pages a record of `n` payload bytes in `parts` parts needs beyond the current page's free space. */
+  function pagesNeeded(z: Zone, n: number, parts: number): number {
+    let free = z.cur_ >= 0 ? size(z.cur_) - end[z.cur_] : 0;
     let need = 0;
     for (let k = 0; k < parts; k++) {
-      const len = recordSize(Math.min(this.maxPart, n - k * this.maxPart));
+      const len = recordSize(Math.min(z.part_, n - k * z.part_));
       if (len > free) {
         need++;
-        free = this.size(this.emptiestOr(this.first)) - PAGE_HEADER_SIZE;
+        const e = emptiest(z);
+        free = size(e < 0 ? z.first_ : e) - PAGE_HEADER_SIZE;
       }
       free -= len;
     }
     return need;
   }
 
-  private emptiestOr(i: number): number {
-    const e = this.emptiest();
-    return e < 0 ? i : e;
-  }
-
-  /**
-   * Stores a record (split into parts when needed). Returns its parts, or undefined when the policy dropped it.
-   * `crash`: use only prepared space, never erase. Throws when the record could never fit this zone.
-   */
-  write(h: RecordHeader, payload: Uint8Array, crash: boolean): Entry[] | undefined {
-    const n = payload.length;
-    const parts = n ? Math.ceil(n / this.maxPart) : 1;
-    if (parts > this.maxParts) {
-      throw new Error("pstore: zone " + this.name + ": a record of " + n + " bytes is larger than the zone holds (" + this.maxParts * this.maxPart + ")");
-    }
-    // Keep-first (and crash writes anywhere) must not start a multi-part record that cannot be finished.
-    const need = this.pagesNeeded(n, parts);
-    if (need > this.emptyCount() && (crash || this.policy === Policy.KeepFirst) && (crash || this.reclaimable(undefined) < 0)) {
-      return this.dropped(h, n);
-    }
-    const done: Entry[] = [];
-    for (let k = 0; k < parts; k++) {
-      const chunk = payload.subarray(k * this.maxPart, Math.min(n, (k + 1) * this.maxPart));
-      const len = recordSize(chunk.length);
-      // The last part of a keep-first or priority record leaves room for a drop marker when no page is left.
-      const keep = this.policy !== Policy.Ring && k === parts - 1 ? RECORD_OVERHEAD : 0;
-      let i = this.cur;
-      if (i < 0 || !this.fits(i, len + (this.emptyCount() ? 0 : keep))) {
-        i = this.acquire(crash, h.reason, done);
-        if (i < 0) return this.dropped(h, n);
-      }
-      const ph = {
-        type: h.type,
-        reason: h.reason,
-        codec: h.codec,
-        flags: h.flags,
-        part: k,
-        parts: parts,
-        seq: 0,
-        boot: h.boot,
-        time: h.time,
-        uptime: h.uptime,
-        storedLength: chunk.length,
-        originalLength: h.originalLength,
-      };
-      done.push(this.append(i, ph, chunk));
-    }
-    return done;
-  }
-
   /** Counts a record the policy did not keep: a drop marker when space for one is left, else a lost drop. */
-  private dropped(h: RecordHeader, n: number): undefined {
-    this.say("record of " + n + " bytes dropped (zone full)");
-    let i = this.cur;
+  function dropped(z: Zone, h: RecordFields, n: number): undefined {
+    say(z, n + " bytes dropped, zone full");
+    let i = z.cur_;
     // Only keep-first may spend an empty page on a marker: in the other policies the last one is the crash spare.
-    if (i < 0 || !this.fits(i, RECORD_OVERHEAD)) i = this.policy === Policy.KeepFirst ? this.emptiest() : -1;
-    if (i < 0) {
-      this.lostDrops++;
-      return undefined;
-    }
-    this.take(i);
-    this.append(
-      i,
-      {
-        type: h.type,
-        reason: h.reason,
-        codec: h.codec,
-        flags: (h.flags | Flag.Drop) & ~Flag.Truncated,
-        part: 0,
-        parts: 1,
-        seq: 0,
-        boot: h.boot,
-        time: h.time,
-        uptime: h.uptime,
-        storedLength: 0,
-        originalLength: h.originalLength,
-      },
-      new Uint8Array(0),
-    );
+    if (i < 0 || !fits(i, RECORD_OVERHEAD)) i = z.policy_ === Policy.KeepFirst ? emptiest(z) : -1;
+    if (i < 0) z.lost_++;
+    else append(z, take(z, i), partHeader(h, 0, 1, 0, (h.flags | Flag.Drop) & ~Flag.Truncated), new Uint8Array(0));
     return undefined;
   }
 
-  /** Programs the erase mark of every part of record `seq`; false when there is no such complete record. */
-  erase(seq: number): boolean {
-    const k = this.find(seq);
-    if (k < 0) return false;
-    const parts = this.entries.splice(k, this.entries[k].parts);
-    const zero = new Uint8Array(4);
-    for (let j = 0; j < parts.length; j++) this.dev.program(parts[j].page, parts[j].off + ERASE_MARK_OFFSET, zero);
-    this.say("record " + seq + " erased");
-    return true;
-  }
-
-  /** Raw bytes (header … commit) of part `part` of the complete record `seq`, or undefined. */
-  readPart(seq: number, part: number): Uint8Array | undefined {
-    const k = this.find(seq);
-    if (k < 0 || !(part >= 0 && part < this.entries[k].parts)) return undefined;
-    const e = this.entries[k + part];
-    return this.dev.read(e.page, e.off, recordSize(e.storedLength));
-  }
-
-  /** The payload of the complete record `seq`, parts joined and each part's CRC checked again; undefined if gone or damaged. */
-  readPayload(seq: number): Uint8Array | undefined {
-    const k = this.find(seq);
-    if (k < 0) return undefined;
-    let total = 0;
-    for (let j = k; j < k + this.entries[k].parts; j++) total += this.entries[j].storedLength;
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (let j = k; j < k + this.entries[k].parts; j++) {
-      const e = this.entries[j];
-      const img = this.dev.read(e.page, e.off, recordSize(e.storedLength));
-      const h = decodeRecordHeader(img, this.crc);
-      if (!h || h.seq !== e.seq || !recordIntact(this.crc, img, h)) return undefined;
-      out.set(img.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + e.storedLength), at);
-      at += e.storedLength;
+  /**
+   * Stores a record (split into parts when needed); returns the index of its first part, or -1 when the policy
+   * dropped it. `crash`: use only prepared space, never erase. Throws when the record could never fit the zone.
+   */
+  function write(z: Zone, req: WriteRequest, crash: boolean): number {
+    const payload = req.payload;
+    const n = payload.length;
+    const max = z.part_;
+    const parts = n ? Math.ceil(n / max) : 1;
+    const keepFirst = z.policy_ === Policy.KeepFirst;
+    if (parts > z.parts_) throw new Error("zone " + z.name_ + ": " + n + " bytes is larger than the zone holds (" + z.parts_ * max + ")");
+    // Keep-first (and crash writes anywhere) must not start a multi-part record that cannot be finished.
+    if (pagesNeeded(z, n, parts) > emptyCount(z) && (crash || (keepFirst && reclaimable(z, undefined) < 0))) return dropped(z, req, n), -1;
+    const done: Entry[] = [];
+    for (let k = 0; k < parts; k++) {
+      const chunk = payload.subarray(k * max, Math.min(n, (k + 1) * max));
+      const len = recordSize(chunk.length);
+      // The last part of a keep-first or priority record leaves room for a drop marker when no page is left.
+      const keep = z.policy_ !== Policy.Ring && k === parts - 1 && !emptyCount(z) ? RECORD_OVERHEAD : 0;
+      let i = z.cur_;
+      if (i < 0 || !fits(i, len + keep)) {
+        i = acquire(z, crash, req.reason, done);
+        if (i < 0) return dropped(z, req, n), -1;
+      }
+      done.push(append(z, i, partHeader(req, k, parts, chunk.length, req.flags), chunk));
     }
-    return out;
+    return z.entries_.indexOf(done[0]);
   }
 
-  status(): ZoneStatus {
+  function meta(z: Zone, k: number): RecordMeta {
+    const e = z.entries_[k];
+    let stored = 0;
+    for (let j = k; j < k + e.parts; j++) stored += z.entries_[j].storedLength;
+    return {
+      name: recordName(e.type, name, e.seq),
+      backend: name,
+      type: e.type,
+      reason: e.reason,
+      codec: e.codec,
+      flags: e.flags,
+      seq: e.seq,
+      boot: e.boot,
+      time: e.time,
+      uptime: e.uptime,
+      storedLength: stored,
+      originalLength: e.originalLength,
+      parts: e.parts,
+    };
+  }
+
+  /** The parts of complete record `seq` (with the zone holding them), or undefined. */
+  function locate(seq: number): { z: Zone; parts: Entry[] } | undefined {
+    for (let y = 0; y < zones.length; y++) {
+      const z = zones[y];
+      const k = find(z, seq);
+      if (k >= 0) return { z: z, parts: z.entries_.slice(k, k + z.entries_[k].parts) };
+    }
+    return undefined;
+  }
+
+  function readPart(e: Entry): Uint8Array {
+    return dev.read(e.page_, e.off_, recordSize(e.storedLength));
+  }
+
+  function zoneStatus(z: Zone): ZoneStatus {
     let used = 0;
     let free = 0;
     let crashFree = 0;
     let emin = -1;
     let emax = 0;
     let records = 0;
-    let drops = this.lostDrops;
+    let drops = z.lost_;
     let due = 0;
-    const empty = this.emptyCount();
-    for (let i = this.first; i < this.first + this.count; i++) {
-      const s = this.state[i];
-      const size = this.size(i);
+    for (let i = z.first_; i < z.end_; i++) {
+      const s = state[i];
+      const n = size(i);
       if (s === PageState.Ready) {
-        used += this.end[i] - PAGE_HEADER_SIZE;
-        free += size - this.end[i];
-      } else if (s === PageState.Blank) free += size - PAGE_HEADER_SIZE;
+        used += end[i] - PAGE_HEADER_SIZE;
+        free += n - end[i];
+      } else if (s === PageState.Blank) free += n - PAGE_HEADER_SIZE;
       else due++;
-      if (emin < 0 || this.erases[i] < emin) emin = this.erases[i];
-      if (this.erases[i] > emax) emax = this.erases[i];
-      if (this.isEmpty(i)) crashFree = Math.max(crashFree, size - PAGE_HEADER_SIZE);
+      if (emin < 0 || erases[i] < emin) emin = erases[i];
+      if (erases[i] > emax) emax = erases[i];
+      if (isEmpty(i) && n - PAGE_HEADER_SIZE > crashFree) crashFree = n - PAGE_HEADER_SIZE;
     }
-    if (this.cur >= 0) crashFree = Math.max(crashFree, this.size(this.cur) - this.end[this.cur]);
-    for (let k = 0; k < this.entries.length; k++) {
-      if (this.complete(k)) {
+    if (z.cur_ >= 0 && size(z.cur_) - end[z.cur_] > crashFree) crashFree = size(z.cur_) - end[z.cur_];
+    for (let k = 0; k < z.entries_.length; k++) {
+      if (complete(z, k)) {
         records++;
-        if (this.entries[k].flags & Flag.Drop) drops++;
+        if (z.entries_[k].flags & Flag.Drop) drops++;
       }
     }
     return {
-      name: this.name,
-      types: this.types,
-      policy: POLICY_NAMES[this.policy],
-      pages: this.count,
+      name: z.name_,
+      types: z.types_,
+      policy: POLICY_NAMES[z.policy_],
+      pages: z.end_ - z.first_,
       bytesUsed: used,
       bytesFree: free,
-      sparePages: empty,
+      sparePages: emptyCount(z),
       crashFree: Math.max(0, crashFree - RECORD_OVERHEAD) & ~3,
       eraseMin: emin,
       eraseMax: emax,
@@ -626,4 +540,115 @@ export class Zone {
       pendingErases: due,
     };
   }
+
+  function store(req: WriteRequest, crash: boolean): RecordMeta | undefined {
+    for (let y = 0; y < zones.length; y++) {
+      const z = zones[y];
+      if (z.types_.indexOf(req.type) >= 0) {
+        const k = write(z, req, crash);
+        return k < 0 ? undefined : meta(z, k);
+      }
+    }
+    throw new Error(name + ": no zone stores record type " + req.type);
+  }
+
+  return {
+    name: name,
+    types: types,
+    open: function () {
+      dev = device();
+      zones = [];
+      state = [];
+      erases = [];
+      end = [];
+      firstSeq = [];
+      hasSeq = false;
+      maxBoot = 0;
+      let page = 0;
+      for (let y = 0; y < config.length; y++) {
+        const c = config[y];
+        const where = name + ": zone " + c.name + ": ";
+        if (page + c.pages > dev.pageCount) throw new Error(name + ": zones need " + (page + c.pages) + " pages, the medium has " + dev.pageCount);
+        const policy = POLICY_NAMES.indexOf(c.policy);
+        if (policy < 0) throw new Error(where + "unknown policy " + c.policy);
+        const zt: RecordType[] = [];
+        for (let t = 0; t < c.types.length; t++) {
+          zt.push(typeFromName(c.types[t]));
+          if (!zt[t]) throw new Error(where + "unknown record type " + c.types[t]);
+        }
+        let min = 0;
+        for (let i = page; i < page + c.pages; i++) if (!min || size(i) < min) min = size(i);
+        // Keep-first and priority zones keep room for one drop marker behind any record.
+        const part = (min - PAGE_HEADER_SIZE - RECORD_OVERHEAD - (policy === Policy.Ring ? 0 : RECORD_OVERHEAD)) & ~3;
+        const parts = Math.min(255, policy === Policy.KeepFirst ? c.pages : c.pages - 1);
+        if (parts < 1 || part < 4) throw new Error(where + c.pages + " pages of " + min + " bytes cannot hold a record as " + c.policy);
+        zones.push({ name_: c.name, types_: zt, policy_: policy, first_: page, end_: page + c.pages, part_: part, parts_: parts, entries_: [], lost_: 0, cur_: -1 });
+        page += c.pages;
+      }
+      for (let y = 0; y < zones.length; y++) scan(zones[y]);
+      nextSeq = hasSeq ? (maxSeq + 1) >>> 0 : 1;
+    },
+    lastBoot: function () {
+      return maxBoot;
+    },
+    setBoot: function (b) {
+      boot = b;
+    },
+    list: function () {
+      const out: RecordMeta[] = [];
+      for (let y = 0; y < zones.length; y++) for (let k = 0; k < zones[y].entries_.length; k++) if (complete(zones[y], k)) out.push(meta(zones[y], k));
+      return out;
+    },
+    read: function (seq, part) {
+      const at = locate(seq);
+      return at && at.parts[part] ? readPart(at.parts[part]) : undefined;
+    },
+    /** The payload, parts joined and each part's CRC checked again; undefined if gone or damaged. */
+    readPayload: function (m) {
+      const at = locate(m.seq);
+      if (!at) return undefined;
+      let total = 0;
+      for (let j = 0; j < at.parts.length; j++) total += at.parts[j].storedLength;
+      const out = new Uint8Array(total);
+      total = 0;
+      for (let j = 0; j < at.parts.length; j++) {
+        const e = at.parts[j];
+        const img = readPart(e);
+        const h = decodeRecordHeader(img, crc);
+        if (!h || h.seq !== e.seq || !recordIntact(crc, img, h)) return undefined;
+        out.set(img.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + e.storedLength), total);
+        total += e.storedLength;
+      }
+      return out;
+    },
+    write: function (req) {
+      return store(req, false);
+    },
+    writeCrash: function (req) {
+      return store(req, true);
+    },
+    /** Programs the erase mark of every part; false when there is no such complete record. */
+    erase: function (seq) {
+      const at = locate(seq);
+      if (!at) return false;
+      const list = at.z.entries_;
+      list.splice(list.indexOf(at.parts[0]), at.parts.length);
+      for (let j = 0; j < at.parts.length; j++) dev.program(at.parts[j].page_, at.parts[j].off_ + ERASE_MARK_OFFSET, new Uint8Array(4));
+      return true;
+    },
+    idle: function () {
+      for (let y = 0; y < zones.length; y++) {
+        if (work(zones[y], undefined)) {
+          for (let x = 0; x < zones.length; x++) if (hasWork(zones[x])) return true;
+          return false;
+        }
+      }
+      return false;
+    },
+    status: function (): BackendStatus {
+      const list: ZoneStatus[] = [];
+      for (let y = 0; y < zones.length; y++) list.push(zoneStatus(zones[y]));
+      return { name: name, state: "ok", nextSeq: nextSeq, zones: list };
+    },
+  };
 }

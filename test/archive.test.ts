@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Archive } from "../tools/archive/archive";
 import { collectRecords, type RecordSource, type SourceRecord } from "../tools/archive/collect";
-import { crc32 } from "../tools/archive/crc";
+import { crc32 } from "../hal/sim/crc";
 import { DurableWriter, isTemporaryName, type ArchiveFs } from "../tools/archive/durable";
 import { decodeRecord } from "../tools/archive/record";
 import { checkRecordName, deviceFolderName, pathInside } from "../tools/archive/safe-names";
@@ -15,6 +15,10 @@ import { lz4Compress, lz4CompressBound } from "../pstore/lz4";
 import { heatshrinkCompress } from "../pstore/heatshrink";
 import { Tracer } from "../pstore/ftrace";
 import { textToBytes } from "../pstore/codec";
+import { getBoard } from "../boards/index";
+import { createSimHal } from "../hal/sim/index";
+import { Pstore } from "../pstore/core";
+import { formatSummary } from "../tools/cli/summary";
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "pstore-archive-test-"));
@@ -342,4 +346,54 @@ for (const code of ["ENOSPC", "EROFS"]) {
 test("the record name embeds the backend: recordName and the archive agree", (t) => {
   t.is(recordName(RecordType.Console, "storage", 3), "console-storage-3");
   t.is(decodeRecord("console-storage-3", textParts("x", { type: RecordType.Console, seq: 3 })).outcome, "ok");
+});
+
+test("drop markers written by a full keep-first zone are archived as drops: indexed, no file, counted in the summary", async (t) => {
+  // The real core fills a one-page keep-first zone; what did not fit leaves header-only markers (FORMAT.md).
+  const board = getBoard("PUCKJS");
+  const device = createSimHal(board);
+  const store = new Pstore(device.hal, { board, zones: [{ name: "dmesg", types: ["dmesg"], pages: 1, policy: "keep-first" }] });
+  store.start();
+  // Hex noise after the message, so heatshrink cannot shrink it much and the page fills after a few crashes.
+  let x = 7;
+  const text = "Uncaught Error: boom\n" + Array.from({ length: 1600 }, () => ((x = (x * 1103515245 + 12345) >>> 0) >>> 28).toString(16)).join("");
+  const crash = heatshrinkCompress(textToBytes(text));
+  for (let i = 0; i < 6; i++) store.write(RecordType.Dmesg, Reason.Exception, crash, { codec: Codec.Heatshrink, originalLength: text.length });
+  const listed = store.list();
+  const markers = listed.filter((r) => r.flags & Flag.Drop);
+  t.true(markers.length >= 1 && markers.length < listed.length, `listed: ${listed.map((r) => r.name).join(" ")}`);
+  t.true(markers.every((m) => m.storedLength === 0 && m.codec === Codec.Heatshrink && m.originalLength === text.length));
+
+  const source = FakeSource.of(
+    "PUCKJS 1",
+    listed.map((r) => [r.name, [store.readPart(r.name, 0)!]]),
+  );
+  const root = tempDir();
+  const result = await collectRecords(source, new Archive(root), { erase: true });
+  t.deepEqual(result.refused, []);
+  const folder = join(root, "PUCKJS_1", "1");
+  const index = readFileSync(join(folder, "records.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  for (const m of markers) {
+    const entry = index.find((e) => e.name === m.name);
+    t.like(entry, { outcome: "dropped", type: "dmesg", reason: "exception", codec: "heatshrink", storedBytes: 0, originalBytes: text.length, files: [] });
+    t.true(entry.flags.includes("drop"));
+    t.regex(entry.problem, new RegExp(`${m.name}: not kept: its zone was full when this dmesg record of ${text.length} bytes was written`));
+    t.false(existsSync(join(folder, m.name)), "a drop marker has no content file");
+  }
+  t.true(index.filter((e) => e.outcome === "ok").every((e) => readFileSync(join(folder, e.name), "utf8").startsWith("Uncaught Error: boom")));
+  // Archived like any other record, so erased on the device.
+  t.is(source.records.size, 0);
+  t.regex(readFileSync(join(folder, "dmesg.txt"), "utf8"), new RegExp(`--- ${markers[0].name}: dmesg, reason exception, .*drop ---\n\\(not kept: the zone was full`));
+
+  const summary = formatSummary("PUCKJS 1", result, root);
+  const n = markers.length;
+  const shown = n === 1 ? `marker ${markers[0].name}` : `markers ${markers[0].name}, .*${markers[n - 1].name}`;
+  t.regex(summary, new RegExp(`^${n} later ${n === 1 ? "crash" : "crashes"} not kept \\(zone full: drop ${shown}\\)$`, "m"));
+  t.false(/undecoded|decodes to 0 bytes/.test(summary), summary);
+});
+
+test("a record with the drop flag that carries a payload is decoded as usual", (t) => {
+  const decoded = decodeRecord("pmsg-flash-17", textParts("still here", { type: RecordType.Pmsg, flags: Flag.Drop }));
+  t.is(decoded.outcome, "ok");
+  t.is(decoded.text, "still here");
 });

@@ -4,66 +4,12 @@
 import test from "ava";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { HostileDevice, makeRecord, type HostileScript, type StoredRecord } from "./helpers/hostile-device";
-import { createLinkedPorts } from "../tools/ports/memory";
+import { join } from "node:path";
+import { makeRecord, type HostileScript, type StoredRecord } from "./helpers/hostile-device";
+import { BIN, erasedOn, pstore, ROOT, serveHostile, type Served } from "./helpers/cli-run";
 import { RecordType } from "../pstore/format";
 import { ExitCode } from "../tools/cli/errors";
-
-const ROOT = resolve(import.meta.dirname, "..");
-const BIN = join(ROOT, "bin", "pstore.js");
-
-interface Served {
-  url: string;
-  devices: HostileDevice[];
-  close(): Promise<void>;
-}
-
-/** Serves a HostileDevice over TCP: each connection gets a fresh one over the same record list. */
-async function serveHostile(records: StoredRecord[], script: HostileScript = {}): Promise<Served> {
-  const devices: HostileDevice[] = [];
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    const { host, device } = createLinkedPorts("hostile");
-    devices.push(new HostileDevice(device, records, script));
-    socket.on("data", (bytes) => host.isOpen && host.write(bytes));
-    host.on("data", (bytes) => socket.write(bytes));
-    host.on("close", () => socket.destroy());
-    socket.on("close", () => void host.close());
-    socket.on("error", () => void host.close());
-  });
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  const address = server.address() as { port: number };
-  return {
-    url: `tcp://127.0.0.1:${address.port}`,
-    devices,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((done) => server.close(done));
-    },
-  };
-}
-
-interface Result {
-  code: number | null;
-  out: string;
-  bytes: Buffer;
-  err: string;
-}
-
-function pstore(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
-  return new Promise((done) => {
-    const child: ChildProcess = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...options.env } });
-    const out: Buffer[] = [];
-    let err = "";
-    child.stdout!.on("data", (b: Buffer) => out.push(b));
-    child.stderr!.on("data", (b) => (err += b));
-    child.on("close", (code) => done({ code, out: Buffer.concat(out).toString("utf8"), bytes: Buffer.concat(out), err }));
-  });
-}
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "pstore-e2e-"));
@@ -71,11 +17,6 @@ function tempDir(): string {
 
 function walk(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir, { recursive: true, encoding: "utf8" }).sort() : [];
-}
-
-/** Names the device was asked to erase. */
-function erasedOn(served: Served): string[] {
-  return served.devices.flatMap((d) => d.requests.filter((r) => /\.e\(/.test(r)).map((r) => JSON.parse(r.replace(/^.*\.e\(\d+,/, "[").replace(/\)$/, "]"))[0]));
 }
 
 /** Every erased record must have its archive file; no temporary file anywhere; nothing beside DIR. */

@@ -2,84 +2,10 @@
 // as ".boot0", exactly as a user installs them. Each test drives the device only through what a user has: code
 // typed at the REPL, the console, and the chip's resets.
 
-import test, { type ExecutionContext } from "ava";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import test from "ava";
 import { getBoard } from "../boards/index";
-import { buildBoard, type FeatureName } from "../tools/build/build";
-import { SimDevice } from "../tools/sim/espruino/device";
 import { Codec, Flag, Reason, RecordType } from "../pstore/format";
-
-const outDir = mkdtempSync(join(tmpdir(), "pstore-e2e-"));
-const builds = new Map<string, Promise<{ module: string; boot: string }>>();
-
-/** Builds a board once per feature set (into a temp dir, through the compatibility gate) and reads the files back. */
-function bundles(board: string, features: Partial<Record<FeatureName, boolean>> = {}) {
-  const key = board + JSON.stringify(features);
-  if (!builds.has(key)) {
-    const dir = join(outDir, key.replace(/[^A-Za-z0-9]/g, "_"));
-    builds.set(
-      key,
-      buildBoard(board, { outDir: dir, features }).then(() => ({
-        module: readFileSync(join(dir, board, "pstore.js"), "latin1"),
-        boot: readFileSync(join(dir, board, "pstore.boot.js"), "latin1"),
-      })),
-    );
-  }
-  return builds.get(key)!;
-}
-
-interface Device {
-  dev: SimDevice;
-  /** Console output since the last call. */
-  output(): string;
-  /** Evaluates code on the device; fails the test if it throws. */
-  run(code: string): any;
-  records(): Array<{ name: string; type: number; reason: number; flags: number; boot: number }>;
-  read(name: string): string;
-}
-
-async function install(
-  t: ExecutionContext,
-  board: string,
-  options: object = {},
-  features: Partial<Record<FeatureName, boolean>> = {},
-  app?: string,
-): Promise<Device> {
-  const code = await bundles(board, features);
-  const dev = new SimDevice({ board: getBoard(board) });
-  let out = "";
-  dev.on("output", (bytes) => {
-    out += Buffer.from(bytes).toString("latin1");
-  });
-  dev.writeFile("pstore", code.module);
-  dev.writeFile(".boot0", code.boot);
-  dev.writeFile("pstore.json", JSON.stringify(options));
-  if (app) dev.writeFile(".bootcde", app);
-  dev.powerLoss();
-  dev.advance(50);
-  const run = (js: string) => {
-    const r = dev.evaluate(js);
-    if (r.error) t.fail(`${board}: ${js} threw ${String(r.error.thrown)}`);
-    return r.value;
-  };
-  return {
-    dev,
-    output() {
-      const s = out;
-      out = "";
-      return s;
-    },
-    run,
-    records() {
-      return JSON.parse(run("JSON.stringify(require('pstore').list())") as string);
-    },
-    read(name: string) {
-      return run(`require('pstore').read(${JSON.stringify(name)})`) as string;
-    },
-  };
-}
+import { installPstore as install } from "./helpers/sim-install";
 
 // LINUX bundles the JS LZ4 codec: its records are compressed and decoded by the device code itself.
 const BOARDS = ["PUCKJS", "BANGLEJS2", "PICO", "ESP32", "LINUX"];

@@ -15,7 +15,7 @@ import { DeviceClient, type ClientOptions } from "../tools/protocol/client";
 import type { ProtocolError } from "../tools/protocol/errors";
 import { SimDevice } from "../tools/sim/espruino/device";
 import { decodeRecordHeader, recordIntact } from "../pstore/format";
-import { crc32 } from "../tools/archive/crc";
+import { crc32 } from "../hal/sim/crc";
 import { makeRecord, type StoredRecord } from "./helpers/hostile-device";
 
 /**

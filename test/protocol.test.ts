@@ -4,7 +4,7 @@
 import test from "ava";
 import { FrameKind, createService, frameCheck } from "../firmware/service";
 import { decodeRecordHeader, recordIntact } from "../pstore/format";
-import { crc32 } from "../tools/archive/crc";
+import { crc32 } from "../hal/sim/crc";
 import { createLinkedPorts } from "../tools/ports/memory";
 import { DeviceClient, type ClientOptions } from "../tools/protocol/client";
 import { ProtocolError, type ProtocolErrorCode } from "../tools/protocol/errors";

@@ -400,3 +400,26 @@ test("the console is served over TCP like the Linux build's --telnet", async (t)
     await server.close();
   }
 });
+
+test("E.getConsole names the console device, LoopbackA while captured", (t) => {
+  for (const [board, console] of [["PICO", "USB"], ["PUCKJS", "Bluetooth"], ["ESP32", "Serial1"], ["LINUX", "Telnet"]]) {
+    const { device } = makeDevice(board);
+    t.is(run(t, device, "E.getConsole()"), console, board);
+    t.is(run(t, device, "E.getConsole() === process.env.CONSOLE"), true, board);
+    run(t, device, "E.setConsole(LoopbackA, { force: true })");
+    t.is(run(t, device, "E.getConsole()"), "LoopbackA", board);
+    run(t, device, `E.setConsole(${console})`);
+    t.is(run(t, device, "E.getConsole()"), console, board);
+  }
+});
+
+test("global is the root scope: the console devices are its properties, and so is every global variable", (t) => {
+  const { device } = makeDevice("PICO");
+  t.is(run(t, device, "global === this"), true);
+  t.is(run(t, device, "global.USB === USB && global['Serial1'] === Serial1 && global.LoopbackA === LoopbackA && global.LoopbackB === LoopbackB"), true);
+  t.is(run(t, device, "typeof global.Bluetooth"), "undefined", "a Pico has no Bluetooth");
+  run(t, device, "var counter = 41; global.fromGlobal = 1");
+  t.is(run(t, device, "global.counter + fromGlobal"), 42);
+  t.false((run(t, device, "Object.keys(global)") as string[]).includes("global"), "not an enumerable variable");
+  t.is(run(t, device, "typeof makeDevice"), "undefined", "the host's scope stays out");
+});

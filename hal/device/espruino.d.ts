@@ -82,6 +82,11 @@ interface EspruinoE {
 }
 
 declare var E: EspruinoE;
+/**
+ * Espruino's root scope, where the console devices (USB, Bluetooth, Serial1, Telnet, LoopbackA/B) and every global
+ * variable live. Typed as @types/node types Node's `global`, so the host compile merges the two declarations.
+ */
+declare var global: typeof globalThis;
 declare var LoopbackA: EspruinoSerial;
 declare var LoopbackB: EspruinoSerial;
 

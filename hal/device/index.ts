@@ -1,7 +1,7 @@
 // The Hal on a real board. Each part lives in its own module so a bundle that needs only some of them can import
-// those directly and leave the rest out.
+// those directly and leave the rest out; the build flags leave out the medium the bundle's backend does not use.
 
-import type { BoardDefinition } from "../../boards/types";
+import type { DeviceBoard } from "../../boards/device";
 import type { Hal } from "../types";
 import { createDeviceClock } from "./clock";
 import { createDeviceFlash } from "./flash";
@@ -17,15 +17,15 @@ export function deviceLog(text: string): void {
   console.log(text);
 }
 
-export function createDeviceHal(board: BoardDefinition): Hal {
+export function createDeviceHal(board: DeviceBoard): Hal {
   const hal: Hal = {
     crc32: deviceCrc32,
     clock: createDeviceClock(),
     reset: createDeviceReset(board.resetReason.kind, board.resetReason.register),
-    storage: createDeviceStorage(),
     log: deviceLog,
   };
-  if (board.region) hal.flash = createDeviceFlash();
-  if (board.retained && board.features.retained) hal.retained = createDeviceRetained(board.retained);
+  if (PSTORE_BACKEND === "storage") hal.storage = createDeviceStorage();
+  else if (board.region) hal.flash = createDeviceFlash();
+  if (PSTORE_RETAINED && board.retained) hal.retained = createDeviceRetained(board.retained);
   return hal;
 }

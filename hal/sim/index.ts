@@ -1,8 +1,8 @@
 // A whole simulated board: the Hal the core runs on, plus handles to drive and inspect each part.
 
-import CRC32 from "crc-32";
 import type { BoardDefinition } from "../../boards/types";
 import type { Hal } from "../types";
+import { crc32 } from "./crc";
 import { SimClock } from "./clock";
 import { SimFlash, type PowerCutMode } from "./flash";
 import { decodeImage, encodeImage, type FlashImage } from "./image";
@@ -11,6 +11,7 @@ import { SimRetained } from "./retained";
 import { SimStorage } from "./storage";
 
 export { SimClock } from "./clock";
+export { crc32 } from "./crc";
 export { FlashRuleViolation, PowerLoss, SimFlash, type FlashCounters, type PowerCutMode, type ViolationRecord } from "./flash";
 export { decodeImage, encodeImage, loadImageFile, readImage, saveImageFile, type FlashImage, type ImageKind, type ImageSpan } from "./image";
 export { SimResetReason, type ResetCause } from "./reset";
@@ -47,10 +48,6 @@ export interface SimDevice {
   cutPowerAfter(n: number, mode: PowerCutMode, seed?: number): void;
   /** Image of flash and retained RAM, in the image file format. */
   toImage(): Uint8Array;
-}
-
-export function crc32(data: Uint8Array): number {
-  return CRC32.buf(data) >>> 0;
 }
 
 export function createSimHal(board: BoardDefinition, options: SimHalOptions = {}): SimDevice {

@@ -1,17 +1,19 @@
 // The "flash" backend: zones over the raw erase units of the board's pstore region.
 
-import type { BoardDefinition, ZoneConfig } from "../../boards/types";
+import type { DeviceBoard } from "../../boards/device";
+import type { ZoneConfig } from "../../boards/types";
 import type { Hal } from "../../hal/types";
 import { pagesOf } from "../../boards/geometry";
-import { FlashPages } from "../pages";
-import { ZonedBackend } from "./zoned";
+import type { Backend } from "../backend";
+import { flashPages } from "../pages";
+import { createZonedBackend } from "../zone";
 
-export function createFlashBackend(hal: Hal, board: BoardDefinition, zones: ZoneConfig[], log: ((s: string) => void) | undefined): ZonedBackend {
-  return new ZonedBackend(
+export function createFlashBackend(hal: Hal, board: DeviceBoard, zones: ZoneConfig[], log: ((s: string) => void) | undefined): Backend {
+  return createZonedBackend(
     "flash",
     function () {
       if (!hal.flash) throw new Error(board.name + ": no flash hal");
-      return new FlashPages(hal.flash, pagesOf(board));
+      return flashPages(hal.flash, pagesOf(board));
     },
     hal.crc32,
     zones,

@@ -27,33 +27,33 @@ export class RamBackend implements Backend {
   readonly types: RecordType[] = [RecordType.Console];
   /** The previous run's breadcrumb, set by open() when the area held a valid one. */
   previous: Breadcrumb | undefined;
-  private hdr = new Uint8Array(RETAINED_HEADER_SIZE);
-  private ring = 0;
-  private pending: Uint8Array | undefined;
+  private hdr_ = new Uint8Array(RETAINED_HEADER_SIZE);
+  private ring_ = 0;
+  private pending_: Uint8Array | undefined;
 
   constructor(
-    private mem: RetainedHal,
-    private crc: Crc32,
+    private mem_: RetainedHal,
+    private crc_: Crc32,
   ) {}
 
   open(): void {
-    this.ring = this.mem.size - RETAINED_HEADER_SIZE;
-    if (this.ring < 16) throw new Error("ram: retained area of " + this.mem.size + " bytes is too small");
-    const h = this.mem.read(0, RETAINED_HEADER_SIZE);
+    this.ring_ = this.mem_.size - RETAINED_HEADER_SIZE;
+    if (this.ring_ < 16) throw new Error("ram: retained area of " + this.mem_.size + " bytes is too small");
+    const h = this.mem_.read(0, RETAINED_HEADER_SIZE);
     this.previous = undefined;
-    this.pending = undefined;
-    if (getU32(h, 0) === RETAINED_MAGIC && getU32(h, 4) === this.crc(h.subarray(8, RETAINED_HEADER_SIZE)) >>> 0) {
+    this.pending_ = undefined;
+    if (getU32(h, 0) === RETAINED_MAGIC && getU32(h, 4) === this.crc_(h.subarray(8, RETAINED_HEADER_SIZE)) >>> 0) {
       this.previous = { crashCount: getU32(h, 8), reason: h[12], flags: h[13], boot: getU32(h, 16), position: getU32(h, 20) };
-      const n = Math.min(this.previous.position, this.ring);
-      const start = this.previous.position > this.ring ? this.previous.position % this.ring : 0;
+      const n = Math.min(this.previous.position, this.ring_);
+      const start = this.previous.position > this.ring_ ? this.previous.position % this.ring_ : 0;
       // Oldest byte first: from the write position to the end, then from the start.
       const out = new Uint8Array(n);
-      out.set(this.mem.read(RETAINED_HEADER_SIZE + start, n - start));
-      if (start) out.set(this.mem.read(RETAINED_HEADER_SIZE, start), n - start);
-      this.pending = out;
-      this.hdr.set(h);
+      out.set(this.mem_.read(RETAINED_HEADER_SIZE + start, n - start));
+      if (start) out.set(this.mem_.read(RETAINED_HEADER_SIZE, start), n - start);
+      this.pending_ = out;
+      this.hdr_.set(h);
     } else {
-      this.hdr.fill(0);
+      this.hdr_.fill(0);
     }
   }
 
@@ -63,7 +63,7 @@ export class RamBackend implements Backend {
 
   /** Starts this run's area: the crash count carries over, the ring and the reason start empty. */
   setBoot(boot: number): void {
-    const h = this.hdr;
+    const h = this.hdr_;
     putU32(h, 0, RETAINED_MAGIC);
     h[12] = Reason.None;
     h[13] = 0;
@@ -71,12 +71,12 @@ export class RamBackend implements Backend {
     h[15] = 0;
     putU32(h, 16, boot);
     putU32(h, 20, 0);
-    this.save();
+    this.save_();
   }
 
-  private save(): void {
-    putU32(this.hdr, 4, this.crc(this.hdr.subarray(8, RETAINED_HEADER_SIZE)) >>> 0);
-    this.mem.write(0, this.hdr);
+  private save_(): void {
+    putU32(this.hdr_, 4, this.crc_(this.hdr_.subarray(8, RETAINED_HEADER_SIZE)) >>> 0);
+    this.mem_.write(0, this.hdr_);
   }
 
   /**
@@ -85,9 +85,10 @@ export class RamBackend implements Backend {
    */
   commitTo(sink: CommitSink): string | undefined {
     const p = this.previous;
-    const data = this.pending;
-    this.pending = undefined;
-    if (!p || !data || (!data.length && p.reason === Reason.None)) return undefined;
+    const data = this.pending_;
+    this.pending_ = undefined;
+    // An empty ring says nothing the boot event does not: the breadcrumb's reason reaches it through `previous`.
+    if (!p || !data || !data.length) return undefined;
     return sink.write(RecordType.Console, p.reason || Reason.Reset, data, { boot: p.boot, uptime: 0 });
   }
 
@@ -98,29 +99,29 @@ export class RamBackend implements Backend {
       b = new Uint8Array(data.length);
       for (let i = 0; i < data.length; i++) b[i] = data.charCodeAt(i);
     } else b = data;
-    if (b.length > this.ring) b = b.subarray(b.length - this.ring);
-    const pos = getU32(this.hdr, 20);
-    const at = pos % this.ring;
-    const first = Math.min(b.length, this.ring - at);
-    this.mem.write(RETAINED_HEADER_SIZE + at, b.subarray(0, first));
-    if (first < b.length) this.mem.write(RETAINED_HEADER_SIZE, b.subarray(first));
-    putU32(this.hdr, 20, (pos + b.length) >>> 0);
-    this.save();
+    if (b.length > this.ring_) b = b.subarray(b.length - this.ring_);
+    const pos = getU32(this.hdr_, 20);
+    const at = pos % this.ring_;
+    const first = Math.min(b.length, this.ring_ - at);
+    this.mem_.write(RETAINED_HEADER_SIZE + at, b.subarray(0, first));
+    if (first < b.length) this.mem_.write(RETAINED_HEADER_SIZE, b.subarray(first));
+    putU32(this.hdr_, 20, (pos + b.length) >>> 0);
+    this.save_();
   }
 
   /** Records why the run is ending (crash hooks call it before the reset they cannot prevent). */
   setBreadcrumb(reason: Reason): void {
-    this.hdr[12] = reason;
-    this.save();
+    this.hdr_[12] = reason;
+    this.save_();
   }
 
   crashCount(): number {
-    return getU32(this.hdr, 8);
+    return getU32(this.hdr_, 8);
   }
 
   setCrashCount(n: number): void {
-    putU32(this.hdr, 8, n >>> 0);
-    this.save();
+    putU32(this.hdr_, 8, n >>> 0);
+    this.save_();
   }
 
   list(): RecordMeta[] {
@@ -158,7 +159,7 @@ export class RamBackend implements Backend {
       name: this.name,
       state: "ok",
       crashCount: this.crashCount(),
-      consoleBytes: Math.min(getU32(this.hdr, 20), this.ring),
+      consoleBytes: Math.min(getU32(this.hdr_, 20), this.ring_),
     };
   }
 }

@@ -5,7 +5,7 @@
 import { createService, type DumpInfo, type Service, type ServiceTarget } from "../../firmware/service";
 import type { RecordMeta } from "../../pstore/backend";
 import { Codec, encodeRecord, Reason, recordName, RecordType } from "../../pstore/format";
-import { crc32 } from "../../tools/archive/crc";
+import { crc32 } from "../../hal/sim/crc";
 import type { Port } from "../../tools/ports/types";
 
 export interface StoredRecord {

@@ -1,15 +1,14 @@
 // Shared by the pstore core tests: a simulated board with a started store, deterministic payloads, and a record
 // checker written from docs/FORMAT.md alone (it does not use pstore/format.ts, so a format bug cannot hide itself).
 
-import CRC32 from "crc-32";
 import { getBoard } from "../../boards/index";
 import type { BoardDefinition, ZoneConfig } from "../../boards/types";
 import { createSimHal, type SimDevice } from "../../hal/sim/index";
 import { Pstore, type PstoreConfig } from "../../pstore/core";
 
-export function crc(data: Uint8Array): number {
-  return CRC32.buf(data) >>> 0;
-}
+import { crc32 as crc } from "../../hal/sim/crc";
+
+export { crc };
 
 /** `n` bytes that differ per `seed`, reproducible. */
 export function payload(n: number, seed: number): Uint8Array {

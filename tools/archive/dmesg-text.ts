@@ -19,7 +19,9 @@ export function buildDmesgText(
   for (const e of entries) {
     const when = formatWhen(e.time, e.uptimeMs);
     lines.push("", `--- ${e.name}: ${e.type}, reason ${e.reason}, ${when}${e.flags.length ? `, ${e.flags.join(" ")}` : ""} ---`);
-    if (e.outcome !== "ok") {
+    if (e.outcome === "dropped") {
+      lines.push(`(not kept: the zone was full, only a drop marker for ${e.originalBytes} bytes was stored)`);
+    } else if (e.outcome !== "ok") {
       lines.push(`(${e.outcome}: ${e.problem ?? "no detail"}; raw bytes kept in ${e.files.join(", ")})`);
     } else if (STORY_TYPES.includes(e.type)) {
       const text = readFile(e.name);

@@ -15,7 +15,9 @@ export type RecordOutcome =
   /** CRC holds but it would not decompress or decode: archived as stored, under a name that says so. */
   | "undecoded"
   /** The record CRC does not hold: archived as received, and left on the device (a new pull may fetch it intact). */
-  | "corrupt";
+  | "corrupt"
+  /** A drop marker: a keep-first or priority zone was full, so the record was not kept. Indexed, no file. */
+  | "dropped";
 
 export interface IndexEntry {
   device: string;

@@ -1,6 +1,7 @@
 // One record as fetched (its parts, each the stored bytes from the header on) turned into what the archive
 // keeps: verified against its CRCs, parts joined, decompressed, decoded. Never throws on bad data: a record
-// that does not verify or decode comes back as an outcome other than "ok", with the bytes to archive raw.
+// that does not verify or decode comes back as an outcome other than "ok", with the bytes to archive raw; a drop
+// marker comes back "dropped", with no file (it has no content, its index line is the whole record).
 
 import {
   Codec,
@@ -15,7 +16,7 @@ import {
 } from "../../pstore/format";
 import { heatshrinkDecompress } from "../../pstore/heatshrink";
 import { lz4Decompress } from "../../pstore/lz4";
-import { crc32 } from "./crc";
+import { crc32 } from "../../hal/sim/crc";
 import { decodeTrace } from "./ftrace-text";
 import type { RecordOutcome } from "./record-index";
 import { checkRecordName } from "./safe-names";
@@ -103,6 +104,14 @@ export function decodeRecord(name: string, parts: Uint8Array[]): DecodedRecord {
   const header = headers[0];
   const stored = concat(payloads);
   const base = { name, header, storedLength: stored.length };
+  if (isDropMarker(header, stored)) {
+    return {
+      ...base,
+      outcome: "dropped",
+      problem: `${name}: not kept: its zone was full when this ${typeName(header.type)} record of ${header.originalLength} bytes was written (drop marker)`,
+      files: [],
+    };
+  }
 
   let decoded: Uint8Array;
   try {
@@ -131,6 +140,11 @@ export function decodeRecord(name: string, parts: Uint8Array[]): DecodedRecord {
   }
   const text = TEXT_TYPES.includes(header.type) ? new TextDecoder().decode(decoded) : undefined;
   return { ...base, outcome: "ok", files: [{ name, data: decoded }], text };
+}
+
+/** Header only, no payload: what a full keep-first or priority zone writes in place of the record (FORMAT.md). */
+function isDropMarker(h: DecodedRecordHeader, stored: Uint8Array): boolean {
+  return (h.flags & Flag.Drop) !== 0 && stored.length === 0;
 }
 
 function decompress(h: DecodedRecordHeader, stored: Uint8Array): Uint8Array {

@@ -19,7 +19,8 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { boardNames, getBoard } from "../../boards/index";
-import type { BoardDefinition, CodecName } from "../../boards/types";
+import { deviceBoard } from "../../boards/device";
+import type { BackendName, BoardDefinition, CodecName } from "../../boards/types";
 import { validateBoard } from "../../boards/validate";
 import { formatFinding, gate, type Finding } from "./gate";
 import { hoistFunctionDeclarations } from "./hoist";
@@ -32,6 +33,14 @@ export type FeatureName = keyof BoardDefinition["features"];
 
 const FEATURE_NAMES: FeatureName[] = ["retained", "ftrace"];
 const CODEC_NAMES: CodecName[] = ["raw", "lz4", "heatshrink"];
+const BACKEND_NAMES: BackendName[] = ["flash", "storage"];
+/**
+ * What a module bundle should weigh at most: 12 KB, what a Puck.js (2630 variables) can spare for pstore. The size
+ * table shows every module against it; for the boards in BUDGET_ENFORCED built with their own defaults, going over
+ * it is a warning, or with --strict-budget a failure.
+ */
+export const MODULE_BUDGET = 12288;
+const BUDGET_ENFORCED = new Set(["PUCKJS"]);
 /** Boards whose apps are installed through the Bangle.js App Loader. */
 const BANGLE_APP_BOARDS = new Set(["BANGLEJS", "BANGLEJS2"]);
 
@@ -50,6 +59,8 @@ export interface BuildOptions {
   features?: Partial<Record<FeatureName, boolean>>;
   /** Codec override (default the board's `codec`). */
   codec?: CodecName;
+  /** Backend override (default the board's `backend`): a bundle carries one backend. */
+  backend?: BackendName;
   /** Move function declarations to the top of their scopes before gating (see hoist.ts). Default off. */
   hoist?: boolean;
   /** Build and gate only; write nothing. */
@@ -61,12 +72,19 @@ export interface BundleSize {
   file: string;
   bytes: number;
   gzip: number;
+  /** Bytes of the minified bundle each source file accounts for (esbuild metafile), largest first. */
+  sources: Array<{ file: string; bytes: number }>;
+  /** The module bundle's budget (MODULE_BUDGET); absent for boot code. */
+  budget?: number;
+  /** The budget is enforced for this build (a BUDGET_ENFORCED board with its own defaults): over it, the command line warns, or fails with `--strict-budget`. */
+  enforced?: boolean;
 }
 
 export interface BoardBuild {
   board: string;
   features: Record<FeatureName, boolean>;
   codec: CodecName;
+  backend: BackendName;
   /** Absolute paths of the files written. */
   files: string[];
   sizes: BundleSize[];
@@ -96,7 +114,9 @@ export function configureBoard(boardName: string, options: BuildOptions = {}): B
   const features = { ...base.features, ...options.features };
   const codec = options.codec ?? base.codec;
   if (!CODEC_NAMES.includes(codec)) throw new Error(`board ${boardName}: codec "${codec}" is not one of ${CODEC_NAMES.join(", ")}`);
-  const board: BoardDefinition = { ...base, features, codec };
+  const backend = options.backend ?? base.backend;
+  if (!BACKEND_NAMES.includes(backend)) throw new Error(`board ${boardName}: backend "${backend}" is not one of ${BACKEND_NAMES.join(", ")}`);
+  const board: BoardDefinition = { ...base, features, codec, backend };
   validateBoard(board);
   if (!existsSync(join(ROOT, "boards", `${boardName}.ts`))) {
     throw new Error(`board ${boardName}: boards/${boardName}.ts is missing (the bundle imports it as "pstore-board")`);
@@ -110,12 +130,14 @@ function buildDefines(board: BoardDefinition): Record<string, string> {
     PSTORE_RETAINED: String(board.features.retained),
     PSTORE_FTRACE: String(board.features.ftrace),
     PSTORE_CODEC: JSON.stringify(board.codec),
+    PSTORE_BACKEND: JSON.stringify(board.backend),
   };
 }
 
 /**
- * Resolves `pstore-board` to the board being built: boards/<BOARD>.ts with the build's feature and codec
- * overrides applied, so `board.features` and `board.codec` always agree with the PSTORE_* constants.
+ * Resolves `pstore-board` to the board being built: the device's subset of boards/<BOARD>.ts (boards/device.ts)
+ * with the build's feature, codec and backend overrides applied, so `board.features`, `board.codec` and
+ * `board.backend` always agree with the PSTORE_* constants.
  */
 function boardModulePlugin(board: BoardDefinition): esbuild.Plugin {
   return {
@@ -123,7 +145,7 @@ function boardModulePlugin(board: BoardDefinition): esbuild.Plugin {
     setup(build) {
       build.onResolve({ filter: /^pstore-board$/ }, () => ({ path: join(ROOT, "boards", `${board.name}.ts`), namespace: "pstore-board" }));
       build.onLoad({ filter: /.*/, namespace: "pstore-board" }, () => ({
-        contents: `export const board = ${JSON.stringify(board)};\n`,
+        contents: `export const board = ${JSON.stringify(deviceBoard(board))};\n`,
         loader: "js",
         resolveDir: join(ROOT, "boards"),
       }));
@@ -134,6 +156,13 @@ function boardModulePlugin(board: BoardDefinition): esbuild.Plugin {
 function displayPath(absolute: string): string {
   return absolute.startsWith(ROOT + sep) ? relative(ROOT, absolute) : absolute;
 }
+
+/**
+ * Device code's naming convention for properties nothing outside the bundle reads: a trailing underscore. The build
+ * shortens them to one or two letters (esbuild mangleProps), which is safe because no built-in and no name the host
+ * or the application uses ends in "_".
+ */
+export const MANGLED_PROPERTIES = /_$/;
 
 /** Espruino's built-in modules: left to Espruino's own `require` instead of being bundled. */
 export const ESPRUINO_MODULES = [
@@ -218,6 +247,7 @@ interface BundleOutput {
   file: string;
   code: string;
   findings: Finding[];
+  sources: BundleSize["sources"];
 }
 
 async function bundle(board: BoardDefinition, kind: BundleKind, entry: string, outDir: string, hoist: boolean): Promise<BundleOutput> {
@@ -232,6 +262,11 @@ async function bundle(board: BoardDefinition, kind: BundleKind, entry: string, o
       format: "esm",
       target: "es2015",
       minify: true,
+      // Class fields as plain assignments in the constructor: the define semantics cost a helper in every bundle.
+      tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
+      // Internal property names end in "_" (see MANGLED_PROPERTIES); everything the host or the application reads
+      // (status, record metadata, options, the service, exports) keeps its name.
+      mangleProps: MANGLED_PROPERTIES,
       platform: "neutral",
       sourcemap: "external",
       write: false,
@@ -243,6 +278,7 @@ async function bundle(board: BoardDefinition, kind: BundleKind, entry: string, o
       legalComments: "none",
       charset: "ascii",
       logLevel: "silent",
+      metafile: true,
     });
   } catch (error) {
     const failure = error as esbuild.BuildFailure;
@@ -269,7 +305,18 @@ async function bundle(board: BoardDefinition, kind: BundleKind, entry: string, o
     code = hoisted.code;
     map = hoisted.map ?? map;
   }
-  return { kind, file, code, findings: gate(code, map) };
+  const inputs = Object.values(result.metafile?.outputs ?? {}).find((output) => output.entryPoint)?.inputs ?? {};
+  const sources = Object.entries(inputs)
+    .map(([input, info]) => ({ file: displayPath(resolve(ROOT, input.replace(/^[a-z][\w-]+:/, ""))), bytes: info.bytesInOutput }))
+    .filter((source) => source.bytes > 0)
+    .sort((a, b) => b.bytes - a.bytes);
+  return { kind, file, code, findings: gate(code, map), sources };
+}
+
+/** Whether the build's overrides left the board's own features, codec and backend as they are. */
+function builtWithDefaults(board: BoardDefinition): boolean {
+  const base = getBoard(board.name);
+  return board.codec === base.codec && board.backend === base.backend && FEATURE_NAMES.every((name) => board.features[name] === base.features[name]);
 }
 
 /** Builds (and unless `dryRun`, writes) the bundles of one board. Throws GateError when a bundle fails the gate. */
@@ -287,10 +334,15 @@ export async function buildBoard(boardName: string, options: BuildOptions = {}):
     if (!options.dryRun) await Promise.all(outputs.map((output) => rm(join(outDir, output.file), { force: true })));
     throw new GateError(board.name, failures);
   }
-  const build: BoardBuild = { board: board.name, features: board.features, codec: board.codec, files: [], sizes: [], code: {} };
+  const build: BoardBuild = { board: board.name, features: board.features, codec: board.codec, backend: board.backend, files: [], sizes: [], code: {} };
   for (const output of outputs) {
     build.code[output.kind] = output.code;
-    build.sizes.push({ file: output.file, bytes: Buffer.byteLength(output.code), gzip: gzipSync(output.code, { level: 9 }).length });
+    const size: BundleSize = { file: output.file, bytes: Buffer.byteLength(output.code), gzip: gzipSync(output.code, { level: 9 }).length, sources: output.sources };
+    if (output.kind === "module") {
+      size.budget = MODULE_BUDGET;
+      size.enforced = BUDGET_ENFORCED.has(board.name) && builtWithDefaults(board);
+    }
+    build.sizes.push(size);
   }
   if (options.dryRun) return build;
   await mkdir(join(outDir, board.name), { recursive: true });
@@ -338,6 +390,11 @@ export interface CliOptions {
   hoist: boolean;
   features: Partial<Record<FeatureName, boolean>>;
   codec?: CodecName;
+  backend?: BackendName;
+  /** Also print what each module bundle is made of (bytes per source file). */
+  sources: boolean;
+  /** Fail (exit 1) when a bundle whose budget is enforced is over it; without it the build only warns. */
+  strictBudget: boolean;
   /** Entry overrides; when any is given, only the bundles given are built. */
   entries?: Partial<Record<BundleKind, string>>;
 }
@@ -349,6 +406,10 @@ const USAGE = `usage: npm run build -- [options]
   --with A[,B]         add features to the board's defaults
   --without A[,B]      remove features from the board's defaults
   --codec NAME         compressor to bundle (${CODEC_NAMES.join(", ")})
+  --backend NAME       backend to bundle (${BACKEND_NAMES.join(", ")}; default the board's)
+  --sources            also list the bytes each source file adds to each module bundle
+  --strict-budget      fail when the PUCKJS module built with the board's defaults is over ${MODULE_BUDGET} B
+                       (without it an over-budget bundle is a warning)
   --module FILE        entry of pstore.js (default firmware/module.ts); with --module or --boot only those are built
   --boot FILE          entry of pstore.boot.js (default firmware/boot.ts)
   --hoist              move function declarations to the top of their scopes instead of rejecting late ones
@@ -364,7 +425,7 @@ function featureList(value: string, flag: string): FeatureName[] {
 }
 
 export function parseArgs(argv: string[]): CliOptions {
-  const options: CliOptions = { boards: [], outDir: "dist", quiet: false, json: false, hoist: false, features: {} };
+  const options: CliOptions = { boards: [], outDir: "dist", quiet: false, json: false, hoist: false, sources: false, strictBudget: false, features: {} };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): string => {
@@ -396,6 +457,18 @@ export function parseArgs(argv: string[]): CliOptions {
         options.codec = codec as CodecName;
         break;
       }
+      case "--backend": {
+        const backend = value();
+        if (!(BACKEND_NAMES as string[]).includes(backend)) throw new Error(`--backend: unknown backend "${backend}" (known: ${BACKEND_NAMES.join(", ")})`);
+        options.backend = backend as BackendName;
+        break;
+      }
+      case "--sources":
+        options.sources = true;
+        break;
+      case "--strict-budget":
+        options.strictBudget = true;
+        break;
       case "--module":
       case "--boot":
         options.entries = { ...options.entries, [flag.slice(2)]: value() };
@@ -419,15 +492,23 @@ export function parseArgs(argv: string[]): CliOptions {
   return options;
 }
 
+/** "74%" of the budget, or "OVER +1234" bytes; "-" for a bundle without one. */
+function budgetCell(size: BundleSize): string {
+  if (size.budget === undefined) return "-";
+  return size.bytes > size.budget ? `OVER +${size.bytes - size.budget}` : `${Math.round((size.bytes / size.budget) * 100)}%`;
+}
+
 function sizeTable(builds: BoardBuild[]): string {
-  const rows = [["bundle", "features", "codec", "bytes", "gzip"]];
+  const rows = [["bundle", "features", "codec", "backend", "bytes", "gzip", `budget ${MODULE_BUDGET}`]];
   for (const build of builds) {
     const features = FEATURE_NAMES.filter((name) => build.features[name]).join(",") || "-";
-    for (const size of build.sizes) rows.push([size.file, features, build.codec, String(size.bytes), String(size.gzip)]);
+    for (const size of build.sizes) {
+      rows.push([size.file, features, build.codec, build.backend, String(size.bytes), String(size.gzip), budgetCell(size)]);
+    }
   }
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   return rows
-    .map((row) => row.map((cell, column) => (column >= 3 ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join("  ").trimEnd())
+    .map((row) => row.map((cell, column) => (column >= 4 ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join("  ").trimEnd())
     .join("\n");
 }
 
@@ -442,7 +523,14 @@ export async function main(argv: string[]): Promise<number> {
   const names = options.boards.length > 0 ? options.boards : boardNames();
   const results = await Promise.allSettled(
     names.map((name) =>
-      buildBoard(name, { outDir: options.outDir, entries: options.entries, features: options.features, codec: options.codec, hoist: options.hoist }),
+      buildBoard(name, {
+        outDir: options.outDir,
+        entries: options.entries,
+        features: options.features,
+        codec: options.codec,
+        backend: options.backend,
+        hoist: options.hoist,
+      }),
     ),
   );
   const builds: BoardBuild[] = [];
@@ -466,8 +554,26 @@ export async function main(argv: string[]): Promise<number> {
     const outDir = resolve(options.outDir);
     console.log(`written to ${isAbsolute(options.outDir) ? outDir : relative(process.cwd(), outDir) || "."}`);
   }
+  if (options.sources && !options.json) {
+    for (const build of builds) {
+      for (const size of build.sizes.filter((bundleSize) => bundleSize.budget !== undefined)) {
+        console.log(`${size.file}:`);
+        for (const source of size.sources) console.log(`${String(source.bytes).padStart(8)}  ${source.file}`);
+      }
+    }
+  }
+  // Over budget: a warning, or with --strict-budget for an enforced build (PUCKJS with its defaults) a failure.
+  let overBudget = false;
+  for (const build of builds) {
+    for (const size of build.sizes) {
+      if (!size.enforced || size.budget === undefined || size.bytes <= size.budget) continue;
+      const fatal = options.strictBudget;
+      overBudget = overBudget || fatal;
+      console.error(`${fatal ? "error" : "warning"}: ${size.file}: ${size.bytes} B is over the ${size.budget} B module budget by ${size.bytes - size.budget} B`);
+    }
+  }
   if (failedBoards.length > 0) console.error(`build failed for ${failedBoards.join(", ")}`);
-  return failedBoards.length > 0 ? 1 : 0;
+  return failedBoards.length > 0 || overBudget ? 1 : 0;
 }
 
 if (process.argv[1] && pathToFileURL(resolve(process.argv[1])).href === import.meta.url) {

@@ -2,7 +2,7 @@
 
 import { decodeRecord } from "../archive/record";
 import { describeName } from "../archive/safe-names";
-import type { Command } from "./command";
+import { recordNameArgument, type Command } from "./command";
 import { deviceSource, PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
 import { DataError, ExitCode } from "./errors";
 import { ProgressBar } from "./progress";
@@ -27,7 +27,7 @@ verification or decoding (the reason goes to stderr); 130 Ctrl-C.
   options: { ...PORT_OPTIONS, raw: { type: "boolean" } },
   positionals: ["name"],
   async run({ values, positionals }, io) {
-    const name = positionals[0];
+    const name = recordNameArgument(positionals[0]);
     const bar = new ProgressBar(io.stderr);
     const parts = await withDevice(values, io, async ({ client }) => {
       const record = (await client.list()).find((r) => r.name === name);
@@ -43,6 +43,10 @@ verification or decoding (the reason goes to stderr); 130 Ctrl-C.
       return ExitCode.Ok;
     }
     const decoded = decodeRecord(name, parts);
+    if (decoded.outcome === "dropped") {
+      io.stderr.write(`pstore cat: ${decoded.problem}\n`);
+      return ExitCode.Ok;
+    }
     if (decoded.outcome !== "ok") throw new DataError(`${decoded.problem} (use --raw for the bytes as stored)`);
     io.stdout.write(decoded.files[0].data);
     return ExitCode.Ok;

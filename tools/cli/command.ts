@@ -1,6 +1,10 @@
 // The shape every subcommand module exports, and the option parsing they share.
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { getBoard } from "../../boards/index";
+import type { BoardDefinition } from "../../boards/types";
+import { parseRecordName } from "../../pstore/format";
+import { describeName } from "../archive/safe-names";
 import { UsageError, type ExitCode } from "./errors";
 
 export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
@@ -47,7 +51,7 @@ export function parseCommand(command: Command, argv: string[]): ParsedCommand {
       strict: true,
     });
   } catch (error) {
-    throw new UsageError(`${(error as Error).message.replace(/\. To specify .*$/s, "")}\n${usageLine(command)}`);
+    throw new UsageError(`${parseErrorText((error as Error).message, command.options)}\n${usageLine(command)}`);
   }
   if (parsed.values.help) return { values: parsed.values as OptionValues, positionals: parsed.positionals };
   const expected = command.positionals.length;
@@ -56,6 +60,18 @@ export function parseCommand(command: Command, argv: string[]): ParsedCommand {
     throw new UsageError(`expected ${what}, got ${parsed.positionals.length === 0 ? "none" : parsed.positionals.map((p) => JSON.stringify(p)).join(" ")}\n${usageLine(command)}`);
   }
   return { values: parsed.values as OptionValues, positionals: parsed.positionals };
+}
+
+/** node:util's parseArgs message in one line, in this tool's words where its own would puzzle. */
+function parseErrorText(message: string, options: OptionSpec): string {
+  const ambiguous = /^Option '(-[^']*)' argument is ambiguous/.exec(message);
+  if (ambiguous) {
+    const given = ambiguous[1].split(", ").pop()!;
+    const short = Object.entries(options).find(([, spec]) => given === `-${spec.short}`);
+    const option = short ? `--${short[0]}` : given;
+    return `${option} wants a value, but the next argument starts with "-": write ${option}=VALUE if that is its value`;
+  }
+  return message.replace(/\. To specify .*$/s, "");
 }
 
 function usageLine(command: Command): string {
@@ -67,6 +83,21 @@ export function requiredString(values: OptionValues, name: string, fallback?: st
   if (typeof value === "string" && value !== "") return value;
   if (fallback !== undefined && fallback !== "") return fallback;
   throw new UsageError(`--${name} is required`);
+}
+
+/** The board a command line names; an unknown name is a bad command line (exit 2), the message lists the valid ones. */
+export function boardOption(name: string): BoardDefinition {
+  try {
+    return getBoard(name);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** A record name given on the command line: `<type>-<backend>-<seq>` as `pstore list` shows it, or a usage error. */
+export function recordNameArgument(name: string): string {
+  if (!parseRecordName(name)) throw new UsageError(`${describeName(name)} is not a record name: names are <type>-<backend>-<seq>, as pstore list shows them`);
+  return name;
 }
 
 export function positiveNumber(values: OptionValues, name: string, fallback: number): number {

@@ -7,7 +7,7 @@ import { InterruptedError } from "../archive/collect";
 import { DEFAULT_BAUD, openPort } from "../ports/index";
 import { DeviceClient } from "../protocol/client";
 import { PORT_OPTIONS, positiveNumber, requiredString, type CliIo, type OptionValues } from "./command";
-import { DeviceError } from "./errors";
+import { DeviceError, UsageError } from "./errors";
 
 export { PORT_OPTIONS };
 
@@ -25,13 +25,16 @@ export interface DeviceSession {
 /** Opens the port, gets a clean REPL and a hello from the service, runs `use`, and always closes the line. */
 export async function withDevice<T>(values: OptionValues, io: CliIo, use: (session: DeviceSession) => Promise<T>): Promise<T> {
   const spec = requiredString(values, "port", process.env.PSTORE_PORT);
+  checkPortScheme(spec);
   const baud = positiveNumber(values, "baud", DEFAULT_BAUD);
   const timeoutMs = positiveNumber(values, "timeout", 5) * 1000;
   let port;
   try {
     port = await openPort(spec, { baud, timeoutMs });
   } catch (error) {
-    throw new DeviceError(`cannot open ${spec}: ${(error as Error).message}`);
+    const message = (error as Error).message;
+    // The port layer's own messages already say "cannot open X …" or "cannot connect to X …".
+    throw new DeviceError(message.startsWith("cannot ") ? message : `cannot open ${spec}: ${message}`);
   }
   const client = new DeviceClient(port, { responseTimeoutMs: timeoutMs });
   const interrupt = () => void client.close();
@@ -46,6 +49,17 @@ export async function withDevice<T>(values: OptionValues, io: CliIo, use: (sessi
   } finally {
     io.signal.removeEventListener("abort", interrupt);
     await client.close().catch(() => {});
+  }
+}
+
+/**
+ * A spec like `nonsense://x` is a mistyped or unsupported transport, not a serial device path: refused as a bad
+ * command line before the serial layer turns it into a puzzling "no such file".
+ */
+function checkPortScheme(spec: string): void {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(spec);
+  if (scheme && scheme[1] !== "tcp") {
+    throw new UsageError(`--port ${JSON.stringify(spec)}: unknown scheme "${scheme[1]}://"; give a serial device (/dev/ttyACM0, COM3) or tcp://host:port`);
   }
 }
 

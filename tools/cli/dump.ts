@@ -5,7 +5,7 @@ import { basename, dirname, resolve } from "node:path";
 import { getBoard } from "../../boards/index";
 import { encodeImage, type ImageKind } from "../../hal/sim/image";
 import { DurableWriter } from "../archive/durable";
-import type { Command } from "./command";
+import { boardOption, type Command } from "./command";
 import { PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
 import { DataError, ExitCode, UsageError } from "./errors";
 import { ProgressBar } from "./progress";
@@ -35,6 +35,7 @@ Exit codes: 0 written; 2 bad command line; 3 port or device error; 4 IMAGE canno
   async run({ values }, io) {
     const out = typeof values.out === "string" && values.out !== "" ? resolve(values.out) : undefined;
     if (!out) throw new UsageError("--out is required");
+    if (typeof values.board === "string") boardOption(values.board);
     const bar = new ProgressBar(io.stderr);
     const { board, kind, dump } = await withDevice(values, io, async ({ client }) => {
       const status = await client.status();

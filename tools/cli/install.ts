@@ -6,14 +6,13 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { getBoard } from "../../boards/index";
 import { DEFAULT_BAUD, openPort, type Port } from "../ports/index";
-import { crc32 } from "../archive/crc";
+import { crc32 } from "../../hal/sim/crc";
 import { buildBoard } from "../build/build";
 import { BOOT_FILE, MODULE_FILE } from "./sim-server";
-import { positiveNumber, requiredString, type Command, type CliIo } from "./command";
+import { boardOption, positiveNumber, requiredString, type Command, type CliIo } from "./command";
 import { deviceIdOf, PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
-import { DataError, DeviceError, ExitCode, UsageError } from "./errors";
+import { DataError, DeviceError, ExitCode } from "./errors";
 import { ProgressBar } from "./progress";
 import { resetLine } from "./status";
 import { printable } from "./summary";
@@ -47,12 +46,7 @@ or pstore did not answer after the restart; 5 the build failed the compatibility
   options: { ...PORT_OPTIONS, board: { type: "string", short: "b" }, dist: { type: "string" }, build: { type: "boolean" } },
   positionals: [],
   async run({ values }, io) {
-    const boardName = requiredString(values, "board");
-    try {
-      getBoard(boardName);
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const boardName = boardOption(requiredString(values, "board")).name;
     const dist = resolve(typeof values.dist === "string" ? values.dist : "dist");
     const files = await bundles(boardName, dist, values.build === true, io);
     const bangle = BANGLE_BOARDS.includes(boardName);

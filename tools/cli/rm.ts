@@ -1,7 +1,7 @@
 // `pstore rm NAME --port P`: erase one record on the device without archiving it.
 
 import { describeName } from "../archive/safe-names";
-import type { Command } from "./command";
+import { recordNameArgument, type Command } from "./command";
 import { PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
 import { DataError, ExitCode } from "./errors";
 
@@ -22,7 +22,7 @@ Exit codes: 0 erased; 2 bad command line; 3 port or device error; 5 no such reco
   options: { ...PORT_OPTIONS },
   positionals: ["name"],
   async run({ values, positionals }, io) {
-    const name = positionals[0];
+    const name = recordNameArgument(positionals[0]);
     const erased = await withDevice(values, io, ({ client }) => client.erase(name));
     if (!erased) throw new DataError(`no record ${describeName(name)} on the device (see pstore list)`);
     io.stdout.write(`erased ${name}\n`);

@@ -5,9 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { getBoard } from "../../boards/index";
-import type { BoardDefinition } from "../../boards/types";
-import { positiveNumber, requiredString, type Command } from "./command";
+import { boardOption, positiveNumber, requiredString, type Command } from "./command";
 import { DeviceError, ExitCode, UsageError } from "./errors";
 import { SIM_COMMANDS, SimServer } from "./sim-server";
 
@@ -56,12 +54,7 @@ in use, or socat is missing for --pty; 5 the image is not of this board.
   },
   positionals: [],
   async run({ values }, io) {
-    let board: BoardDefinition;
-    try {
-      board = getBoard(requiredString(values, "board"));
-    } catch (error) {
-      throw error instanceof UsageError ? error : new UsageError((error as Error).message);
-    }
+    const board = boardOption(requiredString(values, "board"));
     const listen = typeof values.listen === "string" ? values.listen : "tcp://127.0.0.1:0";
     const address = /^tcp:\/\/([^:/]+):([0-9]{1,5})$/.exec(listen);
     if (!address) throw new UsageError(`--listen wants tcp://HOST:PORT, got ${JSON.stringify(listen)}`);

@@ -51,6 +51,21 @@ export function storyOf(result: CollectResult): string {
   return records.length ? "no crash recorded" : "nothing stored";
 }
 
+/** "2 later crashes not kept (zone full: drop markers dmesg-flash-9, dmesg-flash-14)", per record type; a long list of markers shows its ends. */
+export function droppedLine(result: CollectResult): string | undefined {
+  const dropped = result.records.filter((r) => r.entry.outcome === "dropped");
+  if (!dropped.length) return undefined;
+  const types = [...new Set(dropped.map((r) => r.entry.type))];
+  const counts = types.map((type) => {
+    const n = dropped.filter((r) => r.entry.type === type).length;
+    const noun = type === "dmesg" ? (n === 1 ? "crash" : "crashes") : `${type} record${n === 1 ? "" : "s"}`;
+    return `${n} later ${noun}`;
+  });
+  const names = dropped.map((r) => r.entry.name);
+  const shown = names.length > 3 ? `${names[0]}, …, ${names[names.length - 1]}` : names.join(", ");
+  return `${counts.join(", ")} not kept (zone full: drop marker${names.length === 1 ? "" : "s"} ${shown})`;
+}
+
 export function formatSummary(deviceId: string, result: CollectResult, archiveRoot: string): string {
   const fresh = result.records.filter((r) => r.written).length;
   const count = result.records.length;
@@ -67,13 +82,17 @@ export function formatSummary(deviceId: string, result: CollectResult, archiveRo
           formatWhen(r.entry.time, r.entry.uptimeMs),
           formatBytes(r.entry.originalBytes),
           (r.written ? r.entry.outcome : "already archived") + (r.erased ? ", erased" : ""),
-          r.entry.files.map((f) => relative(archiveRoot, `${r.folder}/${f}`)).join(" "),
+          r.entry.outcome === "dropped" ? "(index only)" : r.entry.files.map((f) => relative(archiveRoot, `${r.folder}/${f}`)).join(" "),
         ]),
       ).trimEnd(),
     );
   }
   if (fresh !== count) lines.push(`${count - fresh} of them were already in ${archiveRoot}`);
+  const drops = droppedLine(result);
+  if (drops) lines.push(drops);
   for (const problem of result.refused) lines.push(`not archived: ${printable(problem, 200)}`);
-  for (const r of result.records) if (r.written && r.entry.problem) lines.push(`${r.entry.outcome}: ${printable(r.entry.problem, 200)}`);
+  for (const r of result.records) {
+    if (r.written && r.entry.problem && r.entry.outcome !== "dropped") lines.push(`${r.entry.outcome}: ${printable(r.entry.problem, 200)}`);
+  }
   return lines.join("\n") + "\n";
 }

@@ -8,6 +8,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { gunzipSync } from "node:zlib";
 import { getBoard } from "../../boards/index";
 import type { BoardDefinition } from "../../boards/types";
 import { decodeImage, encodeImage } from "../../hal/sim/image";
@@ -82,7 +83,7 @@ export interface CaseInput {
 }
 
 /** Builds case `index` of `seed` on `board`. */
-export function buildCase(board: BoardDefinition, seed: number, index: number): { input: CaseInput; rand: () => number } {
+export function buildCase(board: BoardDefinition, seed: number, index: number): CaseInput {
   const rand = caseRandom(seed, index);
   const seeds = seedsOf(board);
   const base = seeds[randomBelow(rand, seeds.length)];
@@ -95,24 +96,29 @@ export function buildCase(board: BoardDefinition, seed: number, index: number): 
     bytes = damaged.bytes;
     mutations.push(damaged.mutation);
   }
-  return { input: { board, base: base.label, mutations, bytes, fileDamaged }, rand };
+  return { board, base: base.label, mutations, bytes, fileDamaged };
 }
 
 /** Runs both targets on one input; the device target only when the image file is intact. */
-export async function runInput(input: CaseInput, rand: () => number, host: boolean): Promise<{ problems: string[]; device: boolean; host: boolean }> {
+export async function runInput(input: CaseInput, host: boolean): Promise<{ problems: string[]; device: boolean; host: boolean }> {
   const problems: string[] = [];
   let device = false;
   if (!input.fileDamaged) {
-    problems.push(...deviceTarget(input.board, decodeImage(input.bytes), rand));
+    problems.push(...deviceTarget(input.board, decodeImage(input.bytes)));
     device = true;
   }
   if (host) problems.push(...(await hostTarget(input.board, input.bytes, input.fileDamaged)));
   return { problems, device, host };
 }
 
-/** Replays an input file (a written failure or a regression): the device target when it decodes, the host always. */
+/**
+ * Replays an input file (a written failure, or a regression, optionally gzipped): the device target when the
+ * image decodes, the host decoder always.
+ */
 export async function replayFile(path: string, boardName?: string): Promise<string[]> {
-  const bytes = new Uint8Array(readFileSync(path));
+  const file = readFileSync(path);
+  // Regression inputs are kept gzipped: a flash image is mostly 0xFF.
+  const bytes = new Uint8Array(path.endsWith(".gz") ? gunzipSync(file) : file);
   let fileDamaged = false;
   let name = boardName;
   try {
@@ -123,7 +129,7 @@ export async function replayFile(path: string, boardName?: string): Promise<stri
   }
   if (!name) throw new Error(`${path}: the image does not name its board: pass --board`);
   const input: CaseInput = { board: getBoard(name), base: path, mutations: [], bytes, fileDamaged };
-  return (await runInput(input, seededRandom(1), true)).problems;
+  return (await runInput(input, true)).problems;
 }
 
 export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
@@ -137,8 +143,13 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
   for (let index = from; index < from + options.iterations; index++) {
     const board = boards[index % boards.length];
     const t0 = performance.now();
-    const { input, rand } = buildCase(board, options.seed, index);
-    const ran = await runInput(input, rand, index % hostEvery === 0);
+    let input: CaseInput;
+    try {
+      input = buildCase(board, options.seed, index);
+    } catch (e) {
+      throw new Error(`the fuzzer itself failed building ${board.name} seed ${options.seed} case ${index}: ${(e as Error).stack}`);
+    }
+    const ran = await runInput(input, index % hostEvery === 0);
     result.slowestCaseMs = Math.max(result.slowestCaseMs, performance.now() - t0);
     result.cases++;
     if (ran.device) result.deviceRuns++;
@@ -152,7 +163,13 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
         writeFileSync(failure.file.replace(/\.img$/, ".txt"), describeFailure(failure) + "\n");
       }
       result.failures.push(failure);
-      options.log?.(describeFailure(failure));
+      const kind = failureKind(failure);
+      const known = result.kinds.get(kind);
+      if (known) known.count++;
+      else {
+        result.kinds.set(kind, { count: 1, first: failure });
+        options.log?.(describeFailure(failure));
+      }
     }
     if (options.log && performance.now() - lastLog > 10000) {
       lastLog = performance.now();

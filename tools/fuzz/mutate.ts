@@ -13,6 +13,11 @@ const RETAINED_MAGIC = 0x42525350;
 
 type Rand = () => number;
 
+/** Rounds up to a multiple of 4 without 32-bit overflow (stored lengths here may be forged). */
+function pad4(n: number): number {
+  return Math.ceil(n / 4) * 4;
+}
+
 function put32(b: Uint8Array, o: number, v: number): void {
   b[o] = v & 255;
   b[o + 1] = (v >>> 8) & 255;
@@ -171,7 +176,7 @@ const MUTATIONS: { [name: string]: Mutation } = {
     const to = randomPage(c);
     if (!from || !to) return undefined;
     const o = pick(c.rand, from.offs);
-    const n = Math.min(from.b.length - o, 52 + ((u32(from.b, o + 28) + 3) & ~3));
+    const n = Math.min(from.b.length - o, 52 + pad4(u32(from.b, o + 28)));
     if (n > to.b.length - 24) return undefined;
     const at = 24 + alignedOffset(c.rand, to.b.length - 24, n);
     to.b.set(from.b.slice(o, o + n), at);
@@ -244,8 +249,8 @@ const MUTATIONS: { [name: string]: Mutation } = {
     if (!p) return undefined;
     // A well-formed record header at the start of free space whose length runs past the page or over garbage.
     const last = p.offs[p.offs.length - 1];
-    const o = last + 52 + ((u32(p.b, last + 28) + 3) & ~3);
-    if (o + 48 > p.b.length) return undefined;
+    const o = last + 52 + pad4(u32(p.b, last + 28));
+    if (o + 48 > p.b.length || last + 48 > p.b.length) return undefined;
     p.b.set(p.b.slice(last, last + 48), o);
     put32(p.b, o + 12, edgyValue(c.rand, p.b.length));
     put32(p.b, o + 28, edgyValue(c.rand, p.b.length));

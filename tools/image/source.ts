@@ -15,8 +15,9 @@ import { createStorageBackend } from "../../pstore/backends/storage";
 import { RamBackend } from "../../pstore/backends/ram";
 import { Codec, RecordType, encodeRecord, recordName, type RecordHeader } from "../../pstore/format";
 import type { RecordSource, SourceRecord } from "../archive/collect";
-import { crc32 } from "../archive/crc";
-import { DataError, UsageError } from "../cli/errors";
+import { crc32 } from "../../hal/sim/crc";
+import { boardOption } from "../cli/command";
+import { DataError } from "../cli/errors";
 
 const ALL_TYPES: RecordTypeName[] = ["dmesg", "console", "ftrace", "pmsg", "event"];
 /** The retained console tail is not a record yet (the next boot would commit it): it is archived under this seq. */
@@ -71,10 +72,13 @@ export function openImageSource(bytes: Uint8Array, path: string, boardName: stri
     throw new DataError((error as Error).message);
   }
   let board: BoardDefinition;
-  try {
-    board = getBoard(boardName ?? image.board);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
+  if (boardName !== undefined) board = boardOption(boardName);
+  else {
+    try {
+      board = getBoard(image.board);
+    } catch (error) {
+      throw new DataError(`${path}: the image names board ${JSON.stringify(image.board)}, which this tool does not know (${(error as Error).message})`);
+    }
   }
   if (image.board !== board.name) throw new DataError(`${path}: image is of board ${image.board}, not ${board.name} (--board)`);
 

@@ -3,7 +3,7 @@
 // fault is reported as a ProtocolError naming what was wrong; the parser then looks for the next frame tag.
 
 import { FRAME_TAG, FrameKind, frameCheck } from "../../firmware/service";
-import { crc32 } from "../archive/crc";
+import { crc32 } from "../../hal/sim/crc";
 import { ProtocolError } from "./errors";
 
 export interface Frame {

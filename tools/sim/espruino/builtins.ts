@@ -1,12 +1,12 @@
 // The interpreter's built-ins that bundles use, backed by the simulated media: require("Flash"/"heatshrink") and
 // require("Storage") (storage.ts), E, process, peek/poke, timers, print/console, the console devices and Loopback
-// pair, Modules/require. Everything visible to device code is made in the context's realm (Realm.native / Realm.object).
+// pair, `global`, Modules/require. Everything visible to device code is made in the context's realm (Realm.native / Realm.object).
 // Not provided: E.memoryArea (memory-mapped strings cannot be modelled), save() images.
 
 import { createRequire } from "node:module";
 import vm from "node:vm";
-import CRC32 from "crc-32";
 import type { BoardDefinition } from "../../../boards/types";
+import { crc32 } from "../../../hal/sim/crc";
 import { firmwareFlashWrite, type SimFlash } from "../../../hal/sim/flash";
 import type { SimRetained } from "../../../hal/sim/retained";
 import type { SimResetReason } from "../../../hal/sim/reset";
@@ -259,11 +259,13 @@ export function installBuiltins(dev: DeviceInternals): void {
     define(target, "setConsole", fn("setConsole", (_self, force?: boolean) => dev.repl.setConsole(name, !!force)));
     g[name] = target;
   }
+  // Espruino's root scope by name, as Node's `global`: the devices above are its properties, and so is every global variable.
+  define(g, "global", g);
 
   // ---- E ----
   const E = realm.object();
   addEvents(E);
-  E.CRC32 = fn("CRC32", (_self, data: unknown) => CRC32.buf(toBytes(data)) >>> 0);
+  E.CRC32 = fn("CRC32", (_self, data: unknown) => crc32(toBytes(data)));
   E.getErrorFlags = fn("getErrorFlags", () => {
     const order = ["FIFO_FULL", "BUFFER_FULL", "CALLBACK", "LOW_MEMORY", "MEMORY", "MEMORY_BUSY", "UART_OVERFLOW"];
     const flags = order.filter((f) => dev.errorFlags.has(f));
@@ -276,6 +278,7 @@ export function installBuiltins(dev: DeviceInternals): void {
     if (!dev.devices.has(target)) throw realm.error(`Unknown device "${String(device)}"`);
     dev.repl.setConsole(target, !!(options && options.force));
   });
+  E.getConsole = fn("getConsole", () => dev.repl.consoleDevice);
   E.enableWatchdog = fn("enableWatchdog", (_self, seconds: number, isAuto?: unknown) => {
     const s = Number(seconds);
     dev.enableWatchdog(s >= 0 ? s : 1, isAuto === undefined || !!isAuto);

@@ -8,9 +8,9 @@ import { EventEmitter } from "node:events";
 import { existsSync } from "node:fs";
 import vm from "node:vm";
 import * as acorn from "acorn";
-import CRC32 from "crc-32";
 import type { BoardDefinition } from "../../../boards/types";
 import { SimClock } from "../../../hal/sim/clock";
+import { crc32 } from "../../../hal/sim/crc";
 import { PowerLoss, SimFlash } from "../../../hal/sim/flash";
 import { SimResetReason, type ResetCause } from "../../../hal/sim/reset";
 import { SimRetained } from "../../../hal/sim/retained";
@@ -133,7 +133,7 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
     }
     this.resetReason = new SimResetReason(board.resetReason.kind);
     this.version = options.version ?? DEFAULT_VERSION;
-    this.serial = options.serial ?? `${hex8(CRC32.str(board.name))}-${hex8(CRC32.str("serial" + this.seed))}`;
+    this.serial = options.serial ?? `${hex8(crc32(Buffer.from(board.name)))}-${hex8(crc32(Buffer.from("serial" + this.seed)))}`;
     this.stackEndAddress = /52840/.test(board.chip) ? 0x2003c000 : 0x2000c000;
     this.memoryUsage = options.memoryUsage ?? Math.round(board.jsVars / 10);
     this.banner = options.banner ?? false;
