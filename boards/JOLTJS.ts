@@ -1,7 +1,9 @@
 import type { BoardDefinition } from "./types";
+import { NRF52840, NRF52_TIMING } from "./chips";
 
 // nRF52840: two programs per word between erases. The region sits just below Storage; getFree() must confirm it.
 export const board: BoardDefinition = {
+  ...NRF52840,
   name: "JOLTJS",
   chip: "nRF52840",
   flash: [{ addr: 0x87000, size: 4096, count: 110 }],
@@ -11,14 +13,7 @@ export const board: BoardDefinition = {
   backend: "flash",
   region: { addr: 0x87000, size: 0xa000, find: "getFree", verified: false },
   storagePageSize: 4096,
-  retained: { kind: "nrf52-ram", addr: 0, size: 256, verified: false },
-  resetReason: { kind: "nrf52", register: 0x40000400 },
-  jsVars: 12000,
-  varBytes: 14,
-  timing: { programWordUs: 41, eraseMs: [{ bytes: 4096, ms: 85 }], readBytesPerMs: 8000, endurance: 10000, jsCompressBytesPerMs: 2 },
-  codec: "heatshrink",
-  lz4HashBits: 10,
-  features: { retained: true, ftrace: true },
+  timing: NRF52_TIMING,
   zones: [
     { name: "dmesg", types: ["dmesg", "event"], pages: 2, policy: "keep-first" },
     { name: "console", types: ["console"], pages: 3, policy: "ring" },
