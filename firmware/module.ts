@@ -1,27 +1,30 @@
 // The module: what `require("pstore")` returns (dist/<BOARD>/pstore.js, Storage file "pstore").
 // Espruino caches a module after its first require, so the boot code's `require("pstore").start(...)` and the
 // application's later `require("pstore")` share one instance: the state below lives once per run.
-// Build flags (firmware/build-flags.d.ts) leave out what the board does not use.
+// Build flags (firmware/build-flags.d.ts) leave out what the board does not use. What the crash path, the hooks
+// and idle work do not need (the read side, status, the host service) is the service module, firmware/svc.ts.
 
 import { board } from "pstore-board";
 import { createDeviceHal } from "../hal/device/index";
 import { Reason } from "../pstore/format";
 import { PayloadCodec, heatshrinkCodec, lz4Codec } from "../pstore/codec";
 import { Tracer } from "../pstore/ftrace";
-import { createService } from "./service";
+import { SERVICE_MODULE } from "./service";
 import { PstoreOptions, resolveSettings } from "./config";
 import { Runtime } from "./runtime";
 
 /** Espruino's root scope, where the console devices (USB, Bluetooth, Serial1, Telnet) live. */
 declare var global: any;
 declare var globalThis: any;
-declare function btoa(binary: string): string;
+/** An indirect call: the bundler leaves it to Espruino's require at run time (a Storage module). */
+const load: (name: string) => any = require;
 
 let rt: Runtime | undefined;
 /** While the console is captured: the device a host last typed on, where console output goes. */
 let forwardTo: any;
 
-function running(): Runtime {
+/** The running instance (the service module reads it too); throws before start(). */
+export function running(): Runtime {
   if (!rt) throw new Error("pstore is not started: call require(\"pstore\").start()");
   return rt;
 }
@@ -103,24 +106,25 @@ export function start(options?: PstoreOptions): void {
   setTimeout(idle, settings.idleSeconds * 1000);
 }
 
+// The read side and the host service live in the service module (firmware/svc.ts), loaded on first use.
+function svc(): any {
+  return load(SERVICE_MODULE);
+}
+
 export function list(): object[] {
-  return running().list();
+  return svc().list();
 }
 
 export function read(name: string): string | Uint8Array {
-  return running().read(name);
+  return svc().read(name);
 }
 
 export function erase(name: string): boolean {
-  return running().core.erase(name);
+  return svc().erase(name);
 }
 
 export function status(): object {
-  const s: any = running().status();
-  // The host names its archive folder after the device: board and serial number.
-  s.board = PSTORE_BOARD;
-  s.serial = process.env.SERIAL;
-  return s;
+  return svc().status();
 }
 
 /** Stores an application message; returns its record name once committed. Throws when it cannot keep it. */
@@ -152,33 +156,9 @@ export function traceObject(obj: any, prefix: string): any {
   return tracerOf().traceObject(obj, prefix);
 }
 
-/** The service the host tool calls over the REPL (firmware/service.ts). */
-export const svc = createService({
-  list: list,
-  readPart: function (name, part) {
-    return running().core.readPart(name, part);
-  },
-  erase: erase,
-  status: status,
-  dumpInfo: function () {
-    return running().dumpInfo();
-  },
-  dumpRead: function (area, offset, length) {
-    return running().dumpRead(area, offset, length);
-  },
-  crc32: function (data) {
-    return running().hal.crc32(data);
-  },
-  base64: function (data) {
-    return btoa(E.toString(data));
-  },
-  // Straight to the host: through the captured console the frames would fill the ring, then the console
-  // records, which the next pull would fetch again.
-  print: function (line) {
-    if (forwardTo) forwardTo.write(line + "\r\n");
-    else print(line);
-  },
-  defer: function (fn) {
-    setTimeout(fn, 0);
-  },
-});
+/** For the service module: where its frames go. Straight to the host: through the captured console the frames
+ * would fill the ring, then the console records, which the next pull would fetch again. */
+export function toHost(line: string): void {
+  if (forwardTo) forwardTo.write(line + "\r\n");
+  else print(line);
+}

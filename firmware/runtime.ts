@@ -1,5 +1,5 @@
 // A running pstore: the core and the frontends put together, and what each hook does. Free of Espruino
-// built-ins and build flags (firmware/module.ts wires those), so host tests drive it over hal/sim.
+// built-ins (firmware/module.ts wires those), so host tests drive it over hal/sim. Its read side is runtime-read.ts.
 
 import type { DeviceBoard } from "../boards/device";
 import type { Hal } from "../hal/types";
@@ -8,18 +8,31 @@ import type { RecordMeta } from "../pstore/backend";
 import { ConsoleRing, flushConsole } from "../pstore/console";
 import { Dmesg, describeUncaught } from "../pstore/dmesg";
 import { BootInfo, Events } from "../pstore/event";
-import { Codec, Flag, Reason, RecordType, reasonName } from "../pstore/format";
+import { Flag, Reason, RecordType, reasonName } from "../pstore/format";
 import { FrontendContext, saveRecord } from "../pstore/frontend";
 import type { Tracer } from "../pstore/ftrace";
 import { Pmsg } from "../pstore/pmsg";
-import { PayloadCodec, bytesToText, decodePayload } from "../pstore/codec";
+import type { PayloadCodec } from "../pstore/codec";
 import type { Settings } from "./config";
 import type { DumpInfo } from "./service";
+import { addRuntimeReads } from "./runtime-read";
+
+/** The read side (runtime-read.ts): on the host part of every Runtime, on the device added by the service module. */
+export interface Runtime {
+  list(): RecordMeta[];
+  /** A record's content, decoded: text, except ftrace (binary, layout in pstore/ftrace.ts). */
+  read(name: string): string | Uint8Array;
+  /** Spans a host `pstore dump` may read: the flash backend's region, and the retained area's size. */
+  dumpInfo(): DumpInfo;
+  dumpRead(area: number, offset: number, length: number): Uint8Array;
+  /** What `dmesg | grep pstore` tells on Linux: backends, zones, sizes, free space, erase counts, last reset. */
+  status(): object;
+}
 
 export class Runtime {
   readonly core: Pstore;
-  private ring_: ConsoleRing;
-  private ctx_: FrontendContext;
+  readonly ring_: ConsoleRing;
+  readonly ctx_: FrontendContext;
   private dmesg_: Dmesg;
   private events_: Events;
   readonly pmsg: Pmsg;
@@ -29,8 +42,8 @@ export class Runtime {
 
   constructor(
     readonly hal: Hal,
-    private board_: DeviceBoard,
-    private settings_: Settings,
+    readonly board_: DeviceBoard,
+    readonly settings_: Settings,
     codec: PayloadCodec | undefined,
     readonly tracer: Tracer | undefined,
   ) {
@@ -147,49 +160,6 @@ export class Runtime {
   flush(): string | undefined {
     return flushConsole(this.ctx_, this.ring_, Reason.Periodic, false);
   }
-
-  list(): RecordMeta[] {
-    return this.core.list();
-  }
-
-  /** A record's content, decoded: text, except ftrace (binary, layout in pstore/ftrace.ts). */
-  read(name: string): string | Uint8Array {
-    const r = this.core.read(name);
-    if (!r) throw new Error("pstore.read: no record " + name);
-    const bytes = decodePayload(this.ctx_.codec_, r.meta.codec, r.payload, r.meta.originalLength);
-    return r.meta.type === RecordType.Ftrace ? bytes : bytesToText(bytes);
-  }
-
-  /** Spans a host `pstore dump` may read: the flash backend's region, and the retained area's size. */
-  dumpInfo(): DumpInfo {
-    const region = this.board_.region;
-    return {
-      spans: region && this.hal.flash && this.settings_.backend === "flash" ? [{ addr: region.addr, size: region.size }] : [],
-      retained: this.hal.retained ? this.hal.retained.size : 0,
-    };
-  }
-
-  dumpRead(area: number, offset: number, length: number): Uint8Array {
-    const span = this.dumpInfo().spans[area];
-    if (area === -1 && this.hal.retained) return this.hal.retained.read(offset, length);
-    if (!span || !this.hal.flash || offset < 0 || offset + length > span.size) throw new Error("pstore: no dump area " + area + " at " + offset + "+" + length);
-    return this.hal.flash.read(span.addr + offset, length);
-  }
-
-  /** What `dmesg | grep pstore` tells on Linux: backends, zones, sizes, free space, erase counts, last reset. */
-  status(): object {
-    const s: any = this.core.status();
-    const b = this.bootInfo;
-    if (b) s.reset = { cause: reasonName(b.reason), raw: b.raw, crashes: b.crashes };
-    s.maxReason = reasonName(this.settings_.maxReason);
-    s.codec = this.ctx_.codec_ ? (this.ctx_.codec_.codec === Codec.Lz4 ? "lz4" : "heatshrink") : "raw";
-    s.console = {
-      bytes: this.ring_.bytes.length,
-      pending: this.ring_.pending(),
-      flushSeconds: this.settings_.consoleFlushSeconds,
-    };
-    s.pmsgPerMinute = this.settings_.pmsgPerMinute;
-    if (this.tracer) s.ftrace = { entries: this.tracer.ring.length / 8, calls: this.tracer.calls };
-    return s;
-  }
 }
+
+if (typeof PSTORE_BOARD === "undefined") addRuntimeReads(Runtime.prototype);

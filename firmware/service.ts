@@ -22,6 +22,12 @@ export enum ServiceLimit {
   ProtocolVersion = 1,
 }
 
+/**
+ * The Storage module holding the service (dist/<BOARD>/pstore.svc.js, firmware/svc.ts): the host's requests are
+ * `require("pstoresvc").<fn>(…)`, and the main module loads it for list/read/erase/status.
+ */
+export const SERVICE_MODULE = "pstoresvc";
+
 /** Opens every frame header: `[PS1 <id> <kind> <arg> <length> <check>]`. */
 export const FRAME_TAG = "[PS1 ";
 

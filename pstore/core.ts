@@ -5,7 +5,8 @@ import type { DeviceBoard } from "../boards/device";
 import type { BackendName, ZoneConfig } from "../boards/types";
 import type { Hal } from "../hal/types";
 import { Backend, BackendStatus, RecordMeta, backendProblem } from "./backend";
-import { Codec, Flag, Reason, RecordType, parseRecordName, typeName } from "./format";
+import { Codec, Flag, Reason, RecordType, typeName } from "./format";
+import { addStoreReads } from "./core-read";
 import { createFlashBackend } from "./backends/flash";
 import { RamBackend } from "./backends/ram";
 import { createStorageBackend } from "./backends/storage";
@@ -47,14 +48,29 @@ export interface StoreStatus {
   lastResetReason: string | undefined;
 }
 
+/** The read side (core-read.ts): on the host part of every Pstore, on the device added by the service module. */
+export interface Pstore {
+  /** Every record of every working backend, by boot then sequence. */
+  list(): RecordMeta[];
+  /** A record's metadata and stored payload (parts joined, still encoded with meta.codec); undefined if unknown or damaged. */
+  read(name: string): { meta: RecordMeta; payload: Uint8Array } | undefined;
+  /** One part exactly as stored (header … commit word), for the host to check its CRCs. */
+  readPart(name: string, part: number): Uint8Array | undefined;
+  erase(name: string): boolean;
+  status(): StoreStatus;
+}
+
 export class Pstore {
   readonly board: DeviceBoard;
   boot = 0;
   lastResetReason: string | undefined;
+  /** The console record start() made of the previous run's retained RAM, if any. */
+  committed: string | undefined;
   /** The retained-RAM backend when in use (frontends feed its console ring and breadcrumb). */
   ram: RamBackend | undefined;
-  private backends_: Backend[] = [];
-  private failed_: BackendStatus[] = [];
+  /** The working backends and the failed ones (read by core-read.ts too). */
+  backends_: Backend[] = [];
+  failed_: BackendStatus[] = [];
   private pending_: Backend[] = [];
   private maxReason_: Reason;
   private log_: ((s: string) => void) | undefined;
@@ -83,7 +99,7 @@ export class Pstore {
     }
   }
 
-  private say_(s: string): void {
+  say_(s: string): void {
     if (this.log_) this.log_("pstore: " + s);
   }
 
@@ -116,7 +132,7 @@ export class Pstore {
     for (let i = 0; i < this.backends_.length; i++) if (this.backends_[i] !== ram) this.backends_[i].setBoot(boot);
     if (this.ram) {
       // Commit before the area is cleared, so a failed commit leaves the ring for the next boot.
-      const name = this.ram.commitTo(this);
+      const name = (this.committed = this.ram.commitTo(this));
       if (name) this.say_("retained RAM committed as " + name);
       this.ram.setBoot(boot);
     }
@@ -159,59 +175,13 @@ export class Pstore {
     return meta && meta.name;
   }
 
-  /** Every record of every working backend, by boot then sequence. */
-  list(): RecordMeta[] {
-    let all: RecordMeta[] = [];
-    for (let i = 0; i < this.backends_.length; i++) all = all.concat(this.backends_[i].list());
-    return all.sort(function (a, b) {
-      return a.boot - b.boot || (a.seq - b.seq) | 0;
-    });
-  }
-
-  private locate_(name: string): { b: Backend; meta: RecordMeta } | undefined {
-    const p = parseRecordName(name);
-    for (let i = 0; p && i < this.backends_.length; i++) {
-      const b = this.backends_[i];
-      const metas = b.name === p.backend ? b.list() : [];
-      for (let k = 0; k < metas.length; k++) if (metas[k].seq === p.seq && metas[k].type === p.type) return { b: b, meta: metas[k] };
-    }
-    return undefined;
-  }
-
-  /** A record's metadata and stored payload (parts joined, still encoded with meta.codec); undefined if unknown or damaged. */
-  read(name: string): { meta: RecordMeta; payload: Uint8Array } | undefined {
-    const at = this.locate_(name);
-    const payload = at && at.b.readPayload(at.meta);
-    return payload ? { meta: at!.meta, payload: payload } : undefined;
-  }
-
-  /** One part exactly as stored (header … commit word), for the host to check its CRCs. */
-  readPart(name: string, part: number): Uint8Array | undefined {
-    const at = this.locate_(name);
-    return at && at.b.read(at.meta.seq, part);
-  }
-
-  erase(name: string): boolean {
-    const at = this.locate_(name);
-    const done = !!at && at.b.erase(at.meta.seq);
-    if (done) this.say_("erased " + name);
-    return done;
-  }
-
   /** One piece of deferred work (an erase or a page preparation) per backend; true while more remains. */
   idle(): boolean {
     let more = false;
     for (let i = 0; i < this.backends_.length; i++) if (this.backends_[i].idle()) more = true;
     return more;
   }
-
-  status(): StoreStatus {
-    const s: BackendStatus[] = [];
-    let next = 0;
-    for (let i = 0; i < this.backends_.length; i++) {
-      s.push(this.backends_[i].status());
-      next = next || s[i].nextSeq || 0;
-    }
-    return { boot: this.boot, nextSeq: next, backends: s.concat(this.failed_), lastResetReason: this.lastResetReason };
-  }
 }
+
+
+if (typeof PSTORE_BOARD === "undefined") addStoreReads(Pstore.prototype);

@@ -106,11 +106,7 @@ export class Events {
         crashes = isCrash(reason) || isCrash(prev.reason) ? prev.crashCount + 1 : 0;
         info.crashes = crashes;
         ram.setCrashCount(crashes);
-        const records = core.list();
-        for (let i = 0; i < records.length; i++) {
-          const r = records[i];
-          if (r.type === RecordType.Console && r.boot === prev.boot && r.uptime === 0) info.console = r.name;
-        }
+        if (core.committed) info.console = core.committed;
       }
     }
     if (reason === Reason.None) reason = Reason.Reset;

@@ -4,7 +4,8 @@
 // Written as one closure (no class): state in local variables keeps the device bundle small.
 
 import type { ZoneConfig } from "../boards/types";
-import type { Backend, BackendStatus, RecordMeta, WriteRequest, ZoneStatus } from "./backend";
+import type { Backend, RecordMeta, WriteRequest } from "./backend";
+import { addZoneReads } from "./zone-read";
 import type { PageDevice } from "./pages";
 import {
   Crc32,
@@ -33,9 +34,9 @@ export enum Policy {
   Priority = 2,
 }
 
-const POLICY_NAMES = ["ring", "keep-first", "priority"];
+export const POLICY_NAMES = ["ring", "keep-first", "priority"];
 
-enum PageState {
+export enum PageState {
   /** All 0xFF, no page header yet. */
   Blank = 0,
   /** Valid page header: records from offset 24 up to end[i]. */
@@ -57,12 +58,12 @@ enum Mark {
 }
 
 /** An intact, not erased record part in the index. */
-interface Entry extends RecordHeader {
+export interface Entry extends RecordHeader {
   page_: number;
   off_: number;
 }
 
-interface Zone {
+export interface Zone {
   name_: string;
   types_: RecordType[];
   policy_: Policy;
@@ -87,14 +88,71 @@ function bySeq(a: Entry, b: Entry): number {
   return (a.seq - b.seq) | 0;
 }
 
-/** A backend of zones (docs/FORMAT.md) over the PageDevice `device()` opens. */
+/** Number of parts when entries[k] starts a complete record, else 0. */
+export function complete(z: Zone, k: number): number {
+  const list = z.entries_;
+  const e = list[k];
+  if (e.part) return 0;
+  for (let j = 1; j < e.parts; j++) {
+    const p = list[k + j];
+    if (!p || p.seq !== ((e.seq + j) >>> 0) || p.part !== j || p.parts !== e.parts || p.type !== e.type || p.boot !== e.boot) return 0;
+  }
+  return e.parts;
+}
+
+/** The metadata of the record whose first part is entries_[k] of z, stored by backend `name`. */
+export function recordMeta(z: Zone, k: number, name: string): RecordMeta {
+  const e = z.entries_[k];
+  let stored = 0;
+  for (let j = k; j < k + e.parts; j++) stored += z.entries_[j].storedLength;
+  return {
+    name: recordName(e.type, name, e.seq),
+    backend: name,
+    type: e.type,
+    reason: e.reason,
+    codec: e.codec,
+    flags: e.flags,
+    seq: e.seq,
+    boot: e.boot,
+    time: e.time,
+    uptime: e.uptime,
+    storedLength: stored,
+    originalLength: e.originalLength,
+    parts: e.parts,
+  };
+}
+
+/**
+ * A zoned backend's state as its read side (zone-read.ts) sees it: kept out of the resident module, which only
+ * writes, scans and erases pages. Taken afresh for each call (open() replaces the arrays).
+ */
+export interface ZoneInternals {
+  dev_: PageDevice;
+  zones_: Zone[];
+  state_: PageState[];
+  erases_: number[];
+  end_: number[];
+  nextSeq_: number;
+  crc_: Crc32;
+  isEmpty_(i: number): boolean;
+  emptyCount_(z: Zone): number;
+}
+
+export interface ZonedBackend extends Backend {
+  in_(): ZoneInternals;
+}
+
+/**
+ * A backend of zones (docs/FORMAT.md) over the PageDevice `device()` opens. Its read side (list, read, readPayload,
+ * erase, status) is zone-read.ts: present at once on the host, added by the service module on the device.
+ */
 export function createZonedBackend(
   name: string,
   device: () => PageDevice,
   crc: Crc32,
   config: ZoneConfig[],
   log: ((s: string) => void) | undefined,
-): Backend {
+): ZonedBackend {
   const types: RecordType[] = [];
   for (let z = 0; z < config.length; z++) {
     for (let t = 0; t < config[z].types.length; t++) {
@@ -207,24 +265,6 @@ export function createZonedBackend(
       if (v >= 0) retire(z, v);
     }
     say(z, z.entries_.length + " parts, " + emptyCount(z) + " empty pages");
-  }
-
-  /** Number of parts when entries[k] starts a complete record, else 0. */
-  function complete(z: Zone, k: number): number {
-    const list = z.entries_;
-    const e = list[k];
-    if (e.part) return 0;
-    for (let j = 1; j < e.parts; j++) {
-      const p = list[k + j];
-      if (!p || p.seq !== ((e.seq + j) >>> 0) || p.part !== j || p.parts !== e.parts || p.type !== e.type || p.boot !== e.boot) return 0;
-    }
-    return e.parts;
-  }
-
-  /** Index of the first part of the complete record `seq` in z, or -1. */
-  function find(z: Zone, seq: number): number {
-    for (let k = 0; k < z.entries_.length; k++) if (z.entries_[k].seq === seq) return complete(z, k) ? k : -1;
-    return -1;
   }
 
   /** Per page: the lowest (most important) reason among live records, NotLive when none, Protected when it holds `protect`. */
@@ -461,98 +501,18 @@ export function createZonedBackend(
     return z.entries_.indexOf(done[0]);
   }
 
-  function meta(z: Zone, k: number): RecordMeta {
-    const e = z.entries_[k];
-    let stored = 0;
-    for (let j = k; j < k + e.parts; j++) stored += z.entries_[j].storedLength;
-    return {
-      name: recordName(e.type, name, e.seq),
-      backend: name,
-      type: e.type,
-      reason: e.reason,
-      codec: e.codec,
-      flags: e.flags,
-      seq: e.seq,
-      boot: e.boot,
-      time: e.time,
-      uptime: e.uptime,
-      storedLength: stored,
-      originalLength: e.originalLength,
-      parts: e.parts,
-    };
-  }
-
-  /** The parts of complete record `seq` (with the zone holding them), or undefined. */
-  function locate(seq: number): { z: Zone; parts: Entry[] } | undefined {
-    for (let y = 0; y < zones.length; y++) {
-      const z = zones[y];
-      const k = find(z, seq);
-      if (k >= 0) return { z: z, parts: z.entries_.slice(k, k + z.entries_[k].parts) };
-    }
-    return undefined;
-  }
-
-  function readPart(e: Entry): Uint8Array {
-    return dev.read(e.page_, e.off_, recordSize(e.storedLength));
-  }
-
-  function zoneStatus(z: Zone): ZoneStatus {
-    let used = 0;
-    let free = 0;
-    let crashFree = 0;
-    let emin = -1;
-    let emax = 0;
-    let records = 0;
-    let drops = z.lost_;
-    let due = 0;
-    for (let i = z.first_; i < z.end_; i++) {
-      const s = state[i];
-      const n = size(i);
-      if (s === PageState.Ready) {
-        used += end[i] - PAGE_HEADER_SIZE;
-        free += n - end[i];
-      } else if (s === PageState.Blank) free += n - PAGE_HEADER_SIZE;
-      else due++;
-      if (emin < 0 || erases[i] < emin) emin = erases[i];
-      if (erases[i] > emax) emax = erases[i];
-      if (isEmpty(i) && n - PAGE_HEADER_SIZE > crashFree) crashFree = n - PAGE_HEADER_SIZE;
-    }
-    if (z.cur_ >= 0 && size(z.cur_) - end[z.cur_] > crashFree) crashFree = size(z.cur_) - end[z.cur_];
-    for (let k = 0; k < z.entries_.length; k++) {
-      if (complete(z, k)) {
-        records++;
-        if (z.entries_[k].flags & Flag.Drop) drops++;
-      }
-    }
-    return {
-      name: z.name_,
-      types: z.types_,
-      policy: POLICY_NAMES[z.policy_],
-      pages: z.end_ - z.first_,
-      bytesUsed: used,
-      bytesFree: free,
-      sparePages: emptyCount(z),
-      crashFree: Math.max(0, crashFree - RECORD_OVERHEAD) & ~3,
-      eraseMin: emin,
-      eraseMax: emax,
-      records: records,
-      drops: drops,
-      pendingErases: due,
-    };
-  }
-
   function store(req: WriteRequest, crash: boolean): RecordMeta | undefined {
     for (let y = 0; y < zones.length; y++) {
       const z = zones[y];
       if (z.types_.indexOf(req.type) >= 0) {
         const k = write(z, req, crash);
-        return k < 0 ? undefined : meta(z, k);
+        return k < 0 ? undefined : recordMeta(z, k, name);
       }
     }
     throw new Error(name + ": no zone stores record type " + req.type);
   }
 
-  return {
+  const b = {
     name: name,
     types: types,
     open: function () {
@@ -594,47 +554,11 @@ export function createZonedBackend(
     setBoot: function (b) {
       boot = b;
     },
-    list: function () {
-      const out: RecordMeta[] = [];
-      for (let y = 0; y < zones.length; y++) for (let k = 0; k < zones[y].entries_.length; k++) if (complete(zones[y], k)) out.push(meta(zones[y], k));
-      return out;
-    },
-    read: function (seq, part) {
-      const at = locate(seq);
-      return at && at.parts[part] ? readPart(at.parts[part]) : undefined;
-    },
-    /** The payload, parts joined and each part's CRC checked again; undefined if gone or damaged. */
-    readPayload: function (m) {
-      const at = locate(m.seq);
-      if (!at) return undefined;
-      let total = 0;
-      for (let j = 0; j < at.parts.length; j++) total += at.parts[j].storedLength;
-      const out = new Uint8Array(total);
-      total = 0;
-      for (let j = 0; j < at.parts.length; j++) {
-        const e = at.parts[j];
-        const img = readPart(e);
-        const h = decodeRecordHeader(img, crc);
-        if (!h || h.seq !== e.seq || !recordIntact(crc, img, h)) return undefined;
-        out.set(img.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + e.storedLength), total);
-        total += e.storedLength;
-      }
-      return out;
-    },
     write: function (req) {
       return store(req, false);
     },
     writeCrash: function (req) {
       return store(req, true);
-    },
-    /** Programs the erase mark of every part; false when there is no such complete record. */
-    erase: function (seq) {
-      const at = locate(seq);
-      if (!at) return false;
-      const list = at.z.entries_;
-      list.splice(list.indexOf(at.parts[0]), at.parts.length);
-      for (let j = 0; j < at.parts.length; j++) dev.program(at.parts[j].page_, at.parts[j].off_ + ERASE_MARK_OFFSET, new Uint8Array(4));
-      return true;
     },
     idle: function () {
       for (let y = 0; y < zones.length; y++) {
@@ -645,10 +569,11 @@ export function createZonedBackend(
       }
       return false;
     },
-    status: function (): BackendStatus {
-      const list: ZoneStatus[] = [];
-      for (let y = 0; y < zones.length; y++) list.push(zoneStatus(zones[y]));
-      return { name: name, state: "ok", nextSeq: nextSeq, zones: list };
+    in_: function () {
+      return { dev_: dev, zones_: zones, state_: state, erases_: erases, end_: end, nextSeq_: nextSeq, crc_: crc, isEmpty_: isEmpty, emptyCount_: emptyCount };
     },
-  };
+  } as ZonedBackend;
+  // The host has the whole backend at once; on the device the service module adds the read side on first use.
+  if (typeof PSTORE_BOARD === "undefined") addZoneReads(b);
+  return b;
 }

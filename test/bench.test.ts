@@ -64,10 +64,10 @@ test("codecs: every codec in both modes per file, compresses the logs, the refer
   }
 });
 
-test("bundles: the module and the boot code of the board, gzip smaller than minified", (t) => {
+test("bundles: the module, the service module and the boot code of the board, gzip smaller than minified", (t) => {
   const bundles = available("bundles");
   t.deepEqual(bundles.failures, []);
-  t.deepEqual(bundles.rows.map((r) => r.file).sort(), ["pstore.boot.js", "pstore.js"]);
+  t.deepEqual(bundles.rows.map((r) => r.file).sort(), ["pstore.boot.js", "pstore.js", "pstore.svc.js"]);
   for (const r of bundles.rows) t.true(positive(r.bytes) && positive(r.gzip), r.file);
   t.true(bundles.rows.find((r) => r.file === "pstore.js")!.gzip < bundles.rows.find((r) => r.file === "pstore.js")!.bytes);
 });

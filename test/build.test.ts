@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runInNewContext } from "node:vm";
-import { buildBoard, GateError, main, parseArgs } from "../tools/build/build";
+import { buildBoard, GateError, main, parseArgs, ROOT } from "../tools/build/build";
 
 // Small device-style entries standing in for firmware/module.ts and firmware/boot.ts.
 const fixtures = mkdtempSync(join(tmpdir(), "pstore-build-fixtures-"));
@@ -191,6 +191,7 @@ test("Bangle.js 2 also gets the App Loader metadata", async (t) => {
   t.deepEqual(metadata.storage, [
     { name: "pstore.boot.js", url: "pstore.boot.js" },
     { name: "pstore", url: "pstore.js" },
+    { name: "pstoresvc", url: "pstore.svc.js" },
   ]);
   const puck = await buildBoard("PUCKJS", { outDir, entries: { boot: bootEntry } });
   t.false(puck.files.some((file) => file.endsWith("metadata.json")));
@@ -293,6 +294,18 @@ test("the default PUCKJS module leaves out what its configuration does not use, 
   t.is(linux.backend, "storage");
   t.true(sourcesOf(linux).includes("pstore/backends/storage.ts") && sourcesOf(linux).includes("hal/device/storage.ts"));
   t.false(sourcesOf(linux).includes("pstore/backends/flash.ts") || sourcesOf(linux).includes("hal/device/flash.ts"));
+});
+
+test("the service module carries the host service and the read side, the resident module neither", async (t) => {
+  const puck = await buildBoard("PUCKJS", { dryRun: true });
+  t.deepEqual(puck.sizes.map((size) => size.file), ["PUCKJS/pstore.js", "PUCKJS/pstore.svc.js", "PUCKJS/pstore.boot.js"]);
+  const main = puck.code.module!;
+  const svc = puck.code.svc!;
+  for (const call of ["h", "l", "g", "e", "s", "i", "d", "list", "read", "erase", "status"]) t.true(svc.includes(`exports.${call}=`), `pstoresvc exports ${call}`);
+  t.true(svc.includes("[PS1 ") && !main.includes("[PS1 "), "frames are the service module's");
+  t.true(svc.includes("pendingErases") && !main.includes("pendingErases"), "zone status is the service module's");
+  t.true(main.includes('"pstoresvc"'), "the module loads the service module by its Storage name");
+  await t.throwsAsync(buildBoard("PUCKJS", { dryRun: true, entries: { svc: join(ROOT, "firmware/svc.ts") } }), { message: /pstore\.svc\.js.*module entry/ });
 });
 
 // The acceptance criterion itself. Marked failing while the module is over budget (see the size table of

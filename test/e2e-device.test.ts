@@ -36,7 +36,7 @@ for (const board of BOARDS) {
     d.dev.advance(10);
     t.true(d.output().includes("seen by pstore\r\n"));
     // The host service answers straight to the host: its frames stay out of the captured console.
-    d.dev.write("\x10require('pstore').svc.h(7)\n");
+    d.dev.write("\x10require('pstoresvc').h(7)\n");
     d.dev.advance(10);
     t.true(d.output().includes("[PS1 7 E 0 "));
     const name = d.run("require('pstore').flush()") as string;

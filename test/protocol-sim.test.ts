@@ -16,11 +16,13 @@ import type { ProtocolError } from "../tools/protocol/errors";
 import { SimDevice } from "../tools/sim/espruino/device";
 import { decodeRecordHeader, recordIntact } from "../pstore/format";
 import { crc32 } from "../hal/sim/crc";
+import { SERVICE_MODULE } from "../firmware/service";
 import { makeRecord, type StoredRecord } from "./helpers/hostile-device";
 
 /**
- * A device module whose `svc` is the real service over records held as base64 in the module itself: the core
- * (and the firmware wiring that connects it) is not what this file tests.
+ * A service module (Storage "pstoresvc", calls exported as the real one's) that is the real service over records
+ * held as base64 in the module itself: the core (and the firmware wiring that connects it) is not what this file
+ * tests.
  */
 function entrySource(records: StoredRecord[], spanLength: number): string {
   const data = records.map((r) => ({ meta: r.meta, image: Buffer.from(r.image).toString("base64") }));
@@ -31,7 +33,7 @@ var records = ${JSON.stringify(data)};
 var span = new Uint8Array(${spanLength});
 for (var k = 0; k < span.length; k++) span[k] = spanByte(k);
 function find(name) { for (var i = 0; i < records.length; i++) if (records[i].meta.name === name) return i; return -1; }
-export var svc = createService({
+var svc = createService({
   list: function () { var out = []; for (var i = 0; i < records.length; i++) out.push(records[i].meta); return out; },
   readPart: function (name, part) { var i = find(name); return i < 0 || part !== 0 ? undefined : E.toUint8Array(atob(records[i].image)); },
   erase: function (name) { var i = find(name); if (i >= 0) records.splice(i, 1); return i >= 0; },
@@ -43,6 +45,7 @@ export var svc = createService({
   print: function (line) { print(line); },
   defer: function (fn) { setTimeout(fn, 0); }
 });
+export var h = svc.h, l = svc.l, g = svc.g, e = svc.e, s = svc.s, i = svc.i, d = svc.d;
 `;
 }
 
@@ -71,7 +74,7 @@ async function simRig(
   board = "PUCKJS",
 ) {
   const device = new SimDevice({ board: getBoard(board) });
-  device.writeFile("pstore", await buildModule(records, spanLength));
+  device.writeFile(SERVICE_MODULE, await buildModule(records, spanLength));
   device.startRealTime(2);
   const port = wrap(simulatorPort(device, "simulated PUCKJS"));
   const client = new DeviceClient(port, { responseTimeoutMs: 2000, ...options });
@@ -204,6 +207,7 @@ test("sim: the real firmware bundle: records the device wrote are listed, fetche
   const build = await buildBoard("PUCKJS", { dryRun: true });
   const device = new SimDevice({ board: getBoard("PUCKJS") });
   device.writeFile("pstore", build.code.module!);
+  device.writeFile(SERVICE_MODULE, build.code.svc!);
   device.writeFile(".boot1", build.code.boot!);
   device.reboot();
   device.startRealTime(2);

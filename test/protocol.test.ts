@@ -248,7 +248,7 @@ test("client: connect, list, fetch every record, erase, status over a clean line
   t.deepEqual(await client.status(), { records: 2, backends: ["flash"] });
   t.is(client.stats.badFrames, 0);
   t.is(client.stats.retries, 0);
-  t.true(fake.requests.every((r) => r.startsWith('require("pstore").svc.')));
+  t.true(fake.requests.every((r) => r.startsWith('require("pstoresvc").')));
   await client.close();
 });
 

@@ -3,6 +3,7 @@
 // rewritten or dropped lines, garbage, XON/XOFF, chatter, a stall, a hang-up.
 
 import { createService, type DumpInfo, type Service, type ServiceTarget } from "../../firmware/service";
+import { DEFAULT_SERVICE } from "../../tools/protocol/client";
 import type { RecordMeta } from "../../pstore/backend";
 import { Codec, encodeRecord, Reason, recordName, RecordType } from "../../pstore/format";
 import { crc32 } from "../../hal/sim/crc";
@@ -84,7 +85,7 @@ export interface HostileScript {
   noService?: boolean;
 }
 
-const SERVICE_EXPR = 'require("pstore").svc';
+const SERVICE_EXPR = DEFAULT_SERVICE;
 const REQUEST = /^\x10(.*)\.([a-z])\((.*)\)$/;
 
 export class HostileDevice {

@@ -1,5 +1,5 @@
 // The built bundles installed on a simulated Espruino as a user installs them: dist/<BOARD>/pstore.js as Storage
-// file "pstore", pstore.boot.js as ".boot0", options in "pstore.json", then a power cycle. Tests then drive the
+// file "pstore", pstore.svc.js as "pstoresvc", pstore.boot.js as ".boot0", options in "pstore.json", then a power cycle. Tests then drive the
 // device only through what a user has: code typed at the REPL, the console, and the chip's resets.
 
 import type { ExecutionContext } from "ava";
@@ -9,14 +9,16 @@ import { join } from "node:path";
 import { getBoard } from "../../boards/index";
 import { buildBoard, type FeatureName } from "../../tools/build/build";
 import { SimDevice } from "../../tools/sim/espruino/device";
+import { SERVICE_MODULE } from "../../firmware/service";
 
 export type Features = Partial<Record<FeatureName, boolean>>;
 
 const outDir = mkdtempSync(join(tmpdir(), "pstore-e2e-"));
-const builds = new Map<string, Promise<{ module: string; boot: string }>>();
+type Bundles = { module: string; svc: string; boot: string };
+const builds = new Map<string, Promise<Bundles>>();
 
 /** Builds a board once per feature set (into a temp dir, through the compatibility gate) and reads the files back. */
-export function bundles(board: string, features: Features = {}): Promise<{ module: string; boot: string }> {
+export function bundles(board: string, features: Features = {}): Promise<Bundles> {
   const key = board + JSON.stringify(features);
   if (!builds.has(key)) {
     const dir = join(outDir, key.replace(/[^A-Za-z0-9]/g, "_"));
@@ -24,6 +26,7 @@ export function bundles(board: string, features: Features = {}): Promise<{ modul
       key,
       buildBoard(board, { outDir: dir, features }).then(() => ({
         module: readFileSync(join(dir, board, "pstore.js"), "latin1"),
+        svc: readFileSync(join(dir, board, "pstore.svc.js"), "latin1"),
         boot: readFileSync(join(dir, board, "pstore.boot.js"), "latin1"),
       })),
     );
@@ -66,6 +69,7 @@ export async function installPstore(
     out += Buffer.from(bytes).toString("latin1");
   });
   dev.writeFile("pstore", code.module);
+  dev.writeFile(SERVICE_MODULE, code.svc);
   dev.writeFile(".boot0", code.boot);
   dev.writeFile("pstore.json", JSON.stringify(options));
   if (app) dev.writeFile(".bootcde", app);

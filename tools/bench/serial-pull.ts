@@ -11,6 +11,7 @@ import { uartBytesPerSecond } from "../ports/throttle";
 import { DeviceClient, type WireStats } from "../protocol/client";
 import { buildBoard } from "../build/build";
 import { SimDevice } from "../sim/espruino/device";
+import { SERVICE_MODULE } from "../../firmware/service";
 import { fillStore } from "./fill";
 
 /** Links the pull time is modelled for, in bytes per second. */
@@ -65,10 +66,11 @@ function row(board: string, operation: SerialPullRow["operation"], records: numb
 export async function benchSerialPull(text: Uint8Array, boardName = SERIAL_PULL_BOARD): Promise<SerialPullRow[]> {
   const board = getBoard(boardName);
   const build = await buildBoard(board.name, { dryRun: true });
-  if (!build.code.module || !build.code.boot) throw new Error(`${board.name}: the build made no module or no boot bundle`);
+  if (!build.code.module || !build.code.svc || !build.code.boot) throw new Error(`${board.name}: the build made no module, service module or boot bundle`);
   const filled = fillStore(board, text);
   const device = new SimDevice({ board, flash: filled.flash });
   device.writeFile("pstore", build.code.module);
+  device.writeFile(SERVICE_MODULE, build.code.svc);
   device.writeFile(".boot1", build.code.boot);
   device.reboot();
 

@@ -1,6 +1,8 @@
 // `npm run build`: bundles the device code once per board with esbuild, runs every bundle through the
-// Espruino compatibility gate, and writes dist/<BOARD>/pstore.js (the module), pstore.boot.js (boot code)
-// and, for Bangle.js, the App Loader's metadata.json. A bundle that fails the gate is not written.
+// Espruino compatibility gate, and writes dist/<BOARD>/pstore.js (the module), pstore.svc.js (the service module:
+// the host service and the read side, loaded on first use as Storage module "pstoresvc"), pstore.boot.js (boot
+// code) and, for Bangle.js, the App Loader's metadata.json. A bundle that fails the gate is not written.
+// The service module reads the main module's internal fields, so it is built after it with its mangled names.
 //
 // Why both bundles are built as ESM and then converted: Espruino evaluates a Storage module with `exports` and
 // `module` in scope, and puts the module's top-level `var`s on `exports` too. esbuild's IIFE/CJS export glue
@@ -24,11 +26,12 @@ import type { BackendName, BoardDefinition, CodecName } from "../../boards/types
 import { validateBoard } from "../../boards/validate";
 import { formatFinding, gate, type Finding } from "./gate";
 import { hoistFunctionDeclarations } from "./hoist";
+import { SERVICE_MODULE } from "../../firmware/service";
 import { editGenerated, type Edit, type SourceMap } from "./sourcemap";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
-export type BundleKind = "module" | "boot";
+export type BundleKind = "module" | "svc" | "boot";
 export type FeatureName = keyof BoardDefinition["features"];
 
 const FEATURE_NAMES: FeatureName[] = ["retained", "ftrace"];
@@ -44,16 +47,22 @@ const BUDGET_ENFORCED = new Set(["PUCKJS"]);
 /** Boards whose apps are installed through the Bangle.js App Loader. */
 const BANGLE_APP_BOARDS = new Set(["BANGLEJS", "BANGLEJS2"]);
 
-const BUNDLE_FILES: Record<BundleKind, string> = { module: "pstore.js", boot: "pstore.boot.js" };
+export const BUNDLE_FILES: Record<BundleKind, string> = { module: "pstore.js", svc: "pstore.svc.js", boot: "pstore.boot.js" };
+/** Storage names of the two modules (the boot code's name depends on the installer). */
+export const MODULE_STORAGE_NAMES = { module: "pstore", svc: SERVICE_MODULE } as const;
 const DEFAULT_ENTRIES: Record<BundleKind, string> = {
   module: join(ROOT, "firmware/module.ts"),
+  svc: join(ROOT, "firmware/svc.ts"),
   boot: join(ROOT, "firmware/boot.ts"),
 };
 
 export interface BuildOptions {
   /** Output folder; each board gets a subfolder. Default `dist` (relative to the working directory). */
   outDir?: string;
-  /** Entry files per bundle. When given, only the bundles listed are built. Default: firmware/module.ts and firmware/boot.ts. */
+  /**
+   * Entry files per bundle. When given, only the bundles listed are built (a service module only together with its
+   * main module). Default: firmware/module.ts, firmware/svc.ts and firmware/boot.ts.
+   */
   entries?: Partial<Record<BundleKind, string>>;
   /** Feature overrides on top of the board's `features`. */
   features?: Partial<Record<FeatureName, boolean>>;
@@ -219,7 +228,7 @@ function toEspruinoScript(code: string, map: SourceMap, kind: BundleKind, where:
             .join("");
       edits.push({ start: statement.start, end: statement.end, text });
     } else if (statement.type === "ExportNamedDeclaration" && !statement.declaration && !statement.source) {
-      if (kind !== "module" && statement.specifiers.length > 0) {
+      if (kind === "boot" && statement.specifiers.length > 0) {
         throw new Error(`${where}: the boot entry exports ${statement.specifiers.map((s) => specifierName(s.exported)).join(", ")}, but boot code has no exports`);
       }
       const text = statement.specifiers
@@ -248,9 +257,18 @@ interface BundleOutput {
   code: string;
   findings: Finding[];
   sources: BundleSize["sources"];
+  /** Mangled property names (esbuild mangleCache), for a bundle that must agree with this one. */
+  mangleCache: Record<string, string | false>;
 }
 
-async function bundle(board: BoardDefinition, kind: BundleKind, entry: string, outDir: string, hoist: boolean): Promise<BundleOutput> {
+async function bundle(
+  board: BoardDefinition,
+  kind: BundleKind,
+  entry: string,
+  outDir: string,
+  hoist: boolean,
+  mangleCache?: Record<string, string | false>,
+): Promise<BundleOutput> {
   const file = `${board.name}/${BUNDLE_FILES[kind]}`;
   if (!existsSync(entry)) throw new Error(`board ${board.name}: ${BUNDLE_FILES[kind]}: entry ${displayPath(entry)} does not exist`);
   const outfile = join(outDir, file);
@@ -267,6 +285,7 @@ async function bundle(board: BoardDefinition, kind: BundleKind, entry: string, o
       // Internal property names end in "_" (see MANGLED_PROPERTIES); everything the host or the application reads
       // (status, record metadata, options, the service, exports) keeps its name.
       mangleProps: MANGLED_PROPERTIES,
+      mangleCache: mangleCache ?? {},
       platform: "neutral",
       sourcemap: "external",
       write: false,
@@ -310,7 +329,7 @@ async function bundle(board: BoardDefinition, kind: BundleKind, entry: string, o
     .map(([input, info]) => ({ file: displayPath(resolve(ROOT, input.replace(/^[a-z][\w-]+:/, ""))), bytes: info.bytesInOutput }))
     .filter((source) => source.bytes > 0)
     .sort((a, b) => b.bytes - a.bytes);
-  return { kind, file, code, findings: gate(code, map), sources };
+  return { kind, file, code, findings: gate(code, map), sources, mangleCache: result.mangleCache ?? {} };
 }
 
 /** Whether the build's overrides left the board's own features, codec and backend as they are. */
@@ -324,10 +343,16 @@ export async function buildBoard(boardName: string, options: BuildOptions = {}):
   const board = configureBoard(boardName, options);
   const outDir = resolve(options.outDir ?? "dist");
   const entries = options.entries ?? DEFAULT_ENTRIES;
-  const kinds = (Object.keys(BUNDLE_FILES) as BundleKind[]).filter((kind) => entries[kind] !== undefined);
-  const outputs = await Promise.all(
-    kinds.map((kind) => bundle(board, kind, resolve(entries[kind]!), outDir, options.hoist ?? false)),
-  );
+  if (entries.svc !== undefined && entries.module === undefined) {
+    throw new Error(`board ${board.name}: ${BUNDLE_FILES.svc} is built with the mangled names of ${BUNDLE_FILES.module}: give a module entry too`);
+  }
+  const hoist = options.hoist ?? false;
+  const [main, boot] = await Promise.all([
+    entries.module === undefined ? undefined : bundle(board, "module", resolve(entries.module), outDir, hoist),
+    entries.boot === undefined ? undefined : bundle(board, "boot", resolve(entries.boot), outDir, hoist),
+  ]);
+  const svc = entries.svc === undefined ? undefined : await bundle(board, "svc", resolve(entries.svc), outDir, hoist, main!.mangleCache);
+  const outputs = [main, svc, boot].filter((output): output is BundleOutput => output !== undefined);
   const failures = outputs.flatMap((output) => output.findings.map((finding) => ({ bundle: output.file, finding })));
   if (failures.length > 0) {
     // A stale bundle from an earlier build must not be mistaken for this one.
@@ -373,8 +398,9 @@ export async function bangleMetadata(boardName: string): Promise<object> {
     supports: [boardName],
     provides_modules: ["pstore"],
     storage: [
-      { name: "pstore.boot.js", url: "pstore.boot.js" },
-      { name: "pstore", url: "pstore.js" },
+      { name: "pstore.boot.js", url: BUNDLE_FILES.boot },
+      { name: MODULE_STORAGE_NAMES.module, url: BUNDLE_FILES.module },
+      { name: MODULE_STORAGE_NAMES.svc, url: BUNDLE_FILES.svc },
     ],
   };
 }
@@ -410,7 +436,8 @@ const USAGE = `usage: npm run build -- [options]
   --sources            also list the bytes each source file adds to each module bundle
   --strict-budget      fail when the PUCKJS module built with the board's defaults is over ${MODULE_BUDGET} B
                        (without it an over-budget bundle is a warning)
-  --module FILE        entry of pstore.js (default firmware/module.ts); with --module or --boot only those are built
+  --module FILE        entry of pstore.js (default firmware/module.ts); with --module, --svc or --boot only those are built
+  --svc FILE           entry of pstore.svc.js (default firmware/svc.ts; needs --module too)
   --boot FILE          entry of pstore.boot.js (default firmware/boot.ts)
   --hoist              move function declarations to the top of their scopes instead of rejecting late ones
   --quiet              print only one line per bundle and errors
@@ -470,6 +497,7 @@ export function parseArgs(argv: string[]): CliOptions {
         options.strictBudget = true;
         break;
       case "--module":
+      case "--svc":
       case "--boot":
         options.entries = { ...options.entries, [flag.slice(2)]: value() };
         break;

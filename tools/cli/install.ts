@@ -1,5 +1,5 @@
 // `pstore install --board B --port P`: writes the board's bundles to the device's Storage (the module as
-// "pstore", the boot code as a boot file), restarts the interpreter, and confirms pstore runs by reading its
+// "pstore", the service module as "pstoresvc", the boot code as a boot file), restarts the interpreter, and confirms pstore runs by reading its
 // status. The upload goes through pstore's own port layer (see README.md, "Why install does not call the
 // espruino tool"): each file is written in chunks the way the Espruino tools write Storage, then read back and
 // compared by CRC-32 on the device before the restart.
@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { DEFAULT_BAUD, openPort, type Port } from "../ports/index";
 import { crc32 } from "../../hal/sim/crc";
 import { buildBoard } from "../build/build";
-import { BOOT_FILE, MODULE_FILE } from "./sim-server";
+import { BOOT_FILE, MODULE_FILE, SERVICE_FILE } from "./sim-server";
 import { boardOption, positiveNumber, requiredString, type Command, type CliIo } from "./command";
 import { deviceIdOf, PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
 import { DataError, DeviceError, ExitCode } from "./errors";
@@ -27,7 +27,8 @@ export const installCommand: Command = {
   summary: "write the firmware bundle to the device as boot code and confirm it runs",
   help: `Usage: pstore install --board B --port PORT [--dist DIR] [--build]
 
-Writes dist/<B>/pstore.js to the device's Storage as the module "pstore" and dist/<B>/pstore.boot.js
+Writes dist/<B>/pstore.js to the device's Storage as the module "pstore", dist/<B>/pstore.svc.js as
+the service module "pstoresvc" (the host's requests and the read side), and dist/<B>/pstore.boot.js
 as boot code (".boot1", which runs at every boot before your program; on Bangle.js "pstore.boot.js",
 which the bootloader folds into .boot0), checks each file on the device by CRC-32, restarts the
 interpreter with load(), and reads \`pstore status\` to confirm pstore runs. Builds the bundles first
@@ -52,6 +53,7 @@ or pstore did not answer after the restart; 5 the build failed the compatibility
     const bangle = BANGLE_BOARDS.includes(boardName);
     const uploads: Array<[string, Uint8Array]> = [
       [MODULE_FILE, files.module],
+      [SERVICE_FILE, files.svc],
       [bangle ? "pstore.boot.js" : BOOT_FILE, files.boot],
     ];
 
@@ -89,10 +91,11 @@ or pstore did not answer after the restart; 5 the build failed the compatibility
   },
 };
 
-async function bundles(board: string, dist: string, rebuild: boolean, io: CliIo): Promise<{ module: Uint8Array; boot: Uint8Array }> {
+async function bundles(board: string, dist: string, rebuild: boolean, io: CliIo): Promise<{ module: Uint8Array; svc: Uint8Array; boot: Uint8Array }> {
   const modulePath = join(dist, board, "pstore.js");
+  const svcPath = join(dist, board, "pstore.svc.js");
   const bootPath = join(dist, board, "pstore.boot.js");
-  if (rebuild || !existsSync(modulePath) || !existsSync(bootPath)) {
+  if (rebuild || !existsSync(modulePath) || !existsSync(svcPath) || !existsSync(bootPath)) {
     io.stdout.write(`building ${board} into ${dist}\n`);
     try {
       await buildBoard(board, { outDir: dist });
@@ -100,7 +103,11 @@ async function bundles(board: string, dist: string, rebuild: boolean, io: CliIo)
       throw new DataError(`building ${board} failed: ${(error as Error).message}`);
     }
   }
-  return { module: new Uint8Array(readFileSync(modulePath)), boot: new Uint8Array(readFileSync(bootPath)) };
+  return {
+    module: new Uint8Array(readFileSync(modulePath)),
+    svc: new Uint8Array(readFileSync(svcPath)),
+    boot: new Uint8Array(readFileSync(bootPath)),
+  };
 }
 
 /** Just enough of a REPL conversation for uploading: echo-off lines and a marker printed back. */

@@ -10,10 +10,13 @@ import type { BoardDefinition } from "../../boards/types";
 import { DurableWriter } from "../archive/durable";
 import { buildBoard, type BuildOptions } from "../build/build";
 import { SimDevice } from "../sim/espruino/device";
+import { SERVICE_MODULE } from "../../firmware/service";
 
 /** Where the boot code goes: `.boot1` runs at every boot before the application (install.ts uses the same). */
 export const BOOT_FILE = ".boot1";
 export const MODULE_FILE = "pstore";
+/** The service module, loaded by the host's requests and by list/read/erase/status (firmware/svc.ts). */
+export const SERVICE_FILE = SERVICE_MODULE;
 
 export const SIM_COMMANDS: Record<string, string> = {
   "~crash [TEXT]": "throw an uncaught Error from a timer",
@@ -30,7 +33,7 @@ export interface SimServerOptions {
   board: BoardDefinition;
   /** Image file to load at start (when it exists) and to keep up to date. */
   image?: string;
-  /** Folder of built bundles (dist/<BOARD>/pstore.js, pstore.boot.js); built when missing. */
+  /** Folder of built bundles (dist/<BOARD>/pstore.js, pstore.svc.js, pstore.boot.js); built when missing. */
   dist: string;
   build?: Pick<BuildOptions, "features" | "codec">;
   /** Storage files to write before the first boot (an application's .bootcde, pstore.json). */
@@ -64,8 +67,9 @@ export class SimServer {
   static async start(options: SimServerOptions): Promise<SimServer> {
     const name = options.board.name;
     const modulePath = join(options.dist, name, "pstore.js");
+    const svcPath = join(options.dist, name, "pstore.svc.js");
     const bootPath = join(options.dist, name, "pstore.boot.js");
-    if (!existsSync(modulePath) || !existsSync(bootPath)) {
+    if (!existsSync(modulePath) || !existsSync(svcPath) || !existsSync(bootPath)) {
       options.log(`building ${name} into ${options.dist}`);
       await buildBoard(name, { outDir: options.dist, ...options.build });
     }
@@ -73,6 +77,7 @@ export class SimServer {
     const device = new SimDevice({ board: options.board, imageFile: image, seed: options.seed });
     const wanted: Record<string, Uint8Array> = {
       [MODULE_FILE]: new Uint8Array(readFileSync(modulePath)),
+      [SERVICE_FILE]: new Uint8Array(readFileSync(svcPath)),
       [BOOT_FILE]: new Uint8Array(readFileSync(bootPath)),
     };
     for (const [file, text] of Object.entries(options.files ?? {})) wanted[file] = Buffer.from(text, "latin1");

@@ -2,7 +2,7 @@
 // busy REPL, timeouts, bounded retries, resume of interrupted transfers from the last good offset, and a count of
 // bytes on the wire against payload bytes so the link's efficiency can be reported.
 
-import { FrameKind, ServiceLimit, type DumpInfo } from "../../firmware/service";
+import { FrameKind, SERVICE_MODULE, ServiceLimit, type DumpInfo } from "../../firmware/service";
 import type { RecordMeta } from "../../pstore/backend";
 import type { Port } from "../ports/types";
 import { ProtocolError } from "./errors";
@@ -47,7 +47,7 @@ export interface DumpResult {
   retained: Uint8Array;
 }
 
-export const DEFAULT_SERVICE = 'require("pstore").svc';
+export const DEFAULT_SERVICE = `require(${JSON.stringify(SERVICE_MODULE)})`;
 /** 1152 bytes = 1536 base64 characters: ~73% of the wire is payload, with under 2 KB of strings on the device. */
 export const DEFAULT_CHUNK = 1152;
 /** 18 KB, 1.6 s at 115200 baud: a round trip per window costs ~2%; a glitch costs no more than a round trip. */
