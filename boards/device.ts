@@ -1,6 +1,7 @@
 // The part of a board definition the device code reads. The build bundles only this subset (deviceBoard), so the
 // simulation-only facts (chip, timing, re-programming rule, Storage area, ...) cost the module nothing.
 
+import { Page, pagesOf } from "./geometry";
 import type { BoardDefinition, BackendName, FlashSpan } from "./types";
 
 export interface DeviceBoard {
@@ -9,8 +10,10 @@ export interface DeviceBoard {
   codec: BoardDefinition["codec"];
   zones: BoardDefinition["zones"];
   features: BoardDefinition["features"];
-  /** Erase units covering the region (the flash backend's pages). */
-  flash: FlashSpan[];
+  /** Erase units covering the region: board definitions on the host (regionPages works the pages out from them). */
+  flash?: FlashSpan[];
+  /** The region's erase units in address order: worked out by the build for a device bundle (deviceBoard). */
+  pages?: Page[];
   region?: { addr: number; size: number };
   storagePageSize: number;
   retained?: BoardDefinition["retained"];
@@ -29,14 +32,22 @@ export function deviceBoard(board: BoardDefinition): DeviceBoard {
     codec: board.codec,
     zones: board.zones,
     features: board.features,
-    flash: region ? board.flash.filter((s) => s.addr < region.addr + region.size && s.addr + s.size * s.count > region.addr) : [],
     storagePageSize: board.storagePageSize,
     resetReason: board.resetReason,
     jsVars: board.jsVars,
     lz4HashBits: board.lz4HashBits,
     timing: { jsCompressBytesPerMs: board.timing.jsCompressBytesPerMs },
   };
-  if (region) out.region = { addr: region.addr, size: region.size };
+  if (region) {
+    out.region = { addr: region.addr, size: region.size };
+    out.pages = pagesOf(board);
+  }
   if (board.retained && board.features.retained) out.retained = board.retained;
   return out;
+}
+
+/** The pages of the board's pstore region, in address order (empty when it has none). */
+export function regionPages(board: DeviceBoard): Page[] {
+  // A device bundle carries them ready-made, and so not the code that works them out.
+  return typeof PSTORE_BOARD !== "undefined" ? board.pages || [] : pagesOf({ name: board.name, flash: board.flash || [], region: board.region });
 }

@@ -1,15 +1,14 @@
 // Refuses a board definition (and zone list) that could not work, naming the board and the field.
 // ES5-level like the rest of boards/, but meant for the host (build, tests, tools): it is too wordy to bundle.
 
-import { unitAt, unitsIn, zonePageCount } from "./geometry";
+import { unitAt, unitsIn } from "./geometry";
+import { checkZones } from "./zone-check";
 import type { BoardDefinition, ZoneConfig } from "./types";
 
 /** Bytes Storage spends on each file besides its data: a 32-byte header (data stays 4-byte aligned). */
 export const STORAGE_FILE_OVERHEAD = 32;
 
 const CODECS = ["raw", "lz4", "heatshrink"];
-const POLICIES = ["ring", "keep-first", "priority"];
-const RECORD_TYPES = ["dmesg", "console", "ftrace", "pmsg", "event"];
 const RESET_KINDS = ["nrf52", "stm32f4", "stm32f1", "none"];
 const RETAINED_KINDS = ["nrf52-ram", "stm32f4-bkp", "stm32f1-bkp", "esp32-rtc"];
 /** Largest retained area each kind can offer (bytes of data). */
@@ -124,30 +123,9 @@ export function validateBoard(board: BoardDefinition, zones?: ZoneConfig[]): voi
 }
 
 function validateZones(board: BoardDefinition, zones: ZoneConfig[], regionPages: number, fail: (field: string, problem: string) => never): void {
-  if (!zones || zones.length === 0) fail("zones", "no zones");
-  const seenNames: string[] = [];
-  const seenTypes: { [type: string]: string } = {};
-  zones.forEach(function (z, i) {
-    const field = "zones[" + i + "]" + (z.name ? " (" + z.name + ")" : "");
-    if (!z.name) fail(field + ".name", "missing");
-    if (seenNames.indexOf(z.name) >= 0) fail(field + ".name", 'zone name "' + z.name + '" is used twice');
-    seenNames.push(z.name);
-    if (POLICIES.indexOf(z.policy) < 0) fail(field + ".policy", 'unknown policy "' + z.policy + '"');
-    if (!isCount(z.pages)) fail(field + ".pages", "must be a positive whole number, got " + z.pages);
-    if (z.policy !== "keep-first" && z.pages < 2) {
-      fail(field + ".pages", 'a "' + z.policy + '" zone needs at least 2 pages (one is always kept erased), got ' + z.pages);
-    }
-    if (!z.types || z.types.length === 0) fail(field + ".types", "no record types");
-    z.types.forEach(function (type) {
-      if (RECORD_TYPES.indexOf(type) < 0) fail(field + ".types", 'unknown record type "' + type + '"');
-      if (seenTypes.hasOwnProperty(type)) fail(field + ".types", 'record type "' + type + '" is already stored by zone ' + seenTypes[type]);
-      seenTypes[type] = z.name;
-    });
-  });
-  const needed = zonePageCount(zones);
-  if (board.backend === "flash") {
-    if (needed > regionPages) fail("zones", "need " + needed + " pages but the region has " + regionPages);
-  } else {
+  const flash = board.backend === "flash";
+  const needed = checkZones(zones, flash ? regionPages : undefined, fail);
+  if (!flash) {
     const bytes = needed * (board.storagePageSize + STORAGE_FILE_OVERHEAD);
     if (bytes > board.storage.size) fail("zones", "need " + needed + " Storage files (" + bytes + " bytes) but Storage has " + board.storage.size + " bytes");
   }

@@ -1,8 +1,9 @@
 // Install-time settings: `require("pstore").start(options)`, or the JSON file `pstore.json` in Storage that the
 // boot code passes to start(). Every field is optional; the defaults come from the board definition.
 
-import type { DeviceBoard } from "../boards/device";
+import { DeviceBoard, regionPages } from "../boards/device";
 import type { BackendName, CodecName, ZoneConfig } from "../boards/types";
+import { checkZones } from "../boards/zone-check";
 import { Reason, reasonFromName } from "../pstore/format";
 
 export interface PstoreOptions {
@@ -57,7 +58,10 @@ export interface Settings {
   debug: boolean;
 }
 
-/** Settings from `options` over the defaults; throws naming the option that is wrong (or unknown: a typo). */
+/**
+ * Settings from `options` over the defaults; throws naming the option that is wrong (or unknown: a typo), and a zone
+ * list that cannot work as the build's boards/validate.ts would ("<BOARD>: zones[i] (name).field: problem").
+ */
 export function resolveSettings(board: DeviceBoard, options: PstoreOptions | undefined): Settings {
   const s: any = {
     zones: board.zones,
@@ -81,10 +85,11 @@ export function resolveSettings(board: DeviceBoard, options: PstoreOptions | und
     let v = o[k];
     if (k === "maxReason" && typeof v === "string") v = reasonFromName(v);
     const kind = typeof s[k];
-    // Numbers: whole and >= 0; the codec: raw or the bundle's; the backend: the bundle's; zones: a list.
+    // Numbers: whole and >= 0 (a reason: one there is); the codec: raw or the bundle's; the backend: the bundle's;
+    // zones: a list (checked whole below).
     const ok =
       kind === "number"
-        ? v >= 0 && v === Math.floor(v)
+        ? v >= 0 && v === Math.floor(v) && (k !== "maxReason" || v <= Reason.User)
         : k === "codec"
           ? v === "raw" || v === board.codec
           : k === "backend"
@@ -95,6 +100,10 @@ export function resolveSettings(board: DeviceBoard, options: PstoreOptions | und
     if (!ok) throw new Error("pstore option " + k + (kind === "undefined" ? " is unknown" : ": " + JSON.stringify(o[k]) + " will not do"));
     s[k] = v;
   }
-  if (s.consoleBytes < 16 || s.idleSeconds < 1) throw new Error("pstore options: consoleBytes must be >= 16, idleSeconds >= 1");
+  if (s.consoleBytes < 16) throw new Error("pstore options: consoleBytes must be >= 16, got " + s.consoleBytes);
+  if (s.idleSeconds < 1) throw new Error("pstore options: idleSeconds must be >= 1, got " + s.idleSeconds);
+  checkZones(s.zones, s.backend === "flash" ? regionPages(board).length : undefined, function (field: string, problem: string): never {
+    throw new Error(board.name + ": " + field + ": " + problem);
+  });
   return s;
 }

@@ -10,12 +10,13 @@ import { Reason } from "../pstore/format";
 import { PayloadCodec, heatshrinkCodec, lz4Codec } from "../pstore/codec";
 import { Tracer } from "../pstore/ftrace";
 import { SERVICE_MODULE } from "./service";
-import { PstoreOptions, resolveSettings } from "./config";
+import type { PstoreOptions, Settings } from "./config";
 import { Runtime } from "./runtime";
 
 /** Espruino's root scope, where the console devices (USB, Bluetooth, Serial1, Telnet) live. */
 declare var global: any;
 declare var globalThis: any;
+declare var Modules: { removeCached(name: string): void };
 /** An indirect call: the bundler leaves it to Espruino's require at run time (a Storage module). */
 const load: (name: string) => any = require;
 
@@ -73,42 +74,51 @@ function consoleName(): string | undefined {
   return (e.getConsole ? e.getConsole() : (process.env as any).CONSOLE) || undefined;
 }
 
-/** Starts pstore (once per run; later calls return at once). Run from boot code, before the application. */
-export function start(options?: PstoreOptions): void {
-  if (rt) return;
-  const settings = resolveSettings(board, options);
-  const hal = createDeviceHal(board);
-  const tracer = PSTORE_FTRACE
-    ? new Tracer(settings.ftraceEntries, function () {
-        return hal.clock.uptimeMs();
-      })
-    : undefined;
-  const r = new Runtime(hal, board, settings, createCodec(), tracer);
-  r.start();
-  rt = r;
-  process.on("uncaughtException", function (e: any) {
-    r.uncaught(e);
-  });
-  E.on("errorFlag", function (flags: string[]) {
-    r.errorFlags(flags);
-  });
-  E.on("kill", function () {
-    r.kill();
-    // A forced console outlives reset() and load(): hand it back, or the next boot would find LoopbackA.
-    if (forwardTo) E.setConsole(forwardTo, { force: false });
-  });
-  if (settings.capture) captureConsole(r, consoleName(), settings.consoleDevice);
-  // Erases run one per tick, a moment apart, so the interpreter (and its watchdog) keeps running between them;
-  // with nothing to erase the device wakes only every idleSeconds.
-  const idle = function () {
-    setTimeout(idle, r.tick() ? 100 : settings.idleSeconds * 1000);
-  };
-  setTimeout(idle, settings.idleSeconds * 1000);
-}
-
 // The read side and the host service live in the service module (firmware/svc.ts), loaded on first use.
 function svc(): any {
   return load(SERVICE_MODULE);
+}
+
+/**
+ * Starts pstore (once per run: later calls check their options, then return). Run from boot code, before the
+ * application. The options check, the boot scan and the boot event are boot-only code in the service module.
+ */
+export function start(options?: PstoreOptions): void {
+  const init = svc();
+  try {
+    const settings: Settings = init.settings(options, !!rt);
+    if (rt) return;
+    const hal = createDeviceHal(board);
+    const tracer = PSTORE_FTRACE
+      ? new Tracer(settings.ftraceEntries, function () {
+          return hal.clock.uptimeMs();
+        })
+      : undefined;
+    const r = new Runtime(hal, board, settings, createCodec(), tracer);
+    init.boot(r);
+    rt = r;
+    process.on("uncaughtException", function (e: any) {
+      r.uncaught(e);
+    });
+    E.on("errorFlag", function (flags: string[]) {
+      r.errorFlags(flags);
+    });
+    E.on("kill", function () {
+      r.kill();
+      // A forced console outlives reset() and load(): hand it back, or the next boot would find LoopbackA.
+      if (forwardTo) E.setConsole(forwardTo, { force: false });
+    });
+    if (settings.capture) captureConsole(r, consoleName(), settings.consoleDevice);
+    // Erases run one per tick, a moment apart, so the interpreter (and its watchdog) keeps running between them;
+    // with nothing to erase the device wakes only every idleSeconds.
+    const idle = function () {
+      setTimeout(idle, r.tick() ? 100 : settings.idleSeconds * 1000);
+    };
+    setTimeout(idle, settings.idleSeconds * 1000);
+  } finally {
+    // Loaded again when the host or the application asks for records.
+    Modules.removeCached(SERVICE_MODULE);
+  }
 }
 
 export function list(): object[] {
@@ -132,9 +142,9 @@ export function pmsg(message: string | Uint8Array): string {
   return running().pmsg.write(message);
 }
 
-/** Records a panic with `message` and the console tail (a dmesg record); returns its name. */
-export function panic(message: string): string | undefined {
-  return running().crash(Reason.Panic, "Panic: " + message);
+/** Records a panic with `message` ("Panic" alone without one) and the console tail (a dmesg record); returns its name. */
+export function panic(message?: string): string | undefined {
+  return running().crash(Reason.Panic, message === undefined ? "Panic" : "Panic: " + message);
 }
 
 /** Writes the console printed since the last flush now. */

@@ -8,7 +8,7 @@ import type { RecordMeta } from "../pstore/backend";
 import { ConsoleRing, flushConsole } from "../pstore/console";
 import { Dmesg, describeUncaught } from "../pstore/dmesg";
 import { BootInfo, Events } from "../pstore/event";
-import { Flag, Reason, RecordType, reasonName } from "../pstore/format";
+import { Flag, Reason, RecordType } from "../pstore/format";
 import { FrontendContext, saveRecord } from "../pstore/frontend";
 import type { Tracer } from "../pstore/ftrace";
 import { Pmsg } from "../pstore/pmsg";
@@ -16,9 +16,18 @@ import type { PayloadCodec } from "../pstore/codec";
 import type { Settings } from "./config";
 import type { DumpInfo } from "./service";
 import { addRuntimeReads } from "./runtime-read";
+import { startRuntime } from "./runtime-start";
 
-/** The read side (runtime-read.ts): on the host part of every Runtime, on the device added by the service module. */
+/**
+ * start() (runtime-start.ts) and the read side (runtime-read.ts): on the host part of every Runtime, on the device
+ * in the service module.
+ */
 export interface Runtime {
+  /**
+   * Boot scan, retained-RAM commit, reset reason and boot event. A failure is reported, not thrown: the hooks
+   * installed after this still catch what they can, and status() shows which backend failed.
+   */
+  start(): BootInfo | undefined;
   list(): RecordMeta[];
   /** A record's content, decoded: text, except ftrace (binary, layout in pstore/ftrace.ts). */
   read(name: string): string | Uint8Array;
@@ -34,7 +43,7 @@ export class Runtime {
   readonly ring_: ConsoleRing;
   readonly ctx_: FrontendContext;
   private dmesg_: Dmesg;
-  private events_: Events;
+  readonly events_: Events;
   readonly pmsg: Pmsg;
   bootInfo: BootInfo | undefined;
   private lastFlush_ = 0;
@@ -64,21 +73,6 @@ export class Runtime {
     });
   }
 
-  /**
-   * Boot scan, retained-RAM commit, reset reason and boot event. A failure is reported, not thrown: the hooks
-   * installed after this still catch what they can, and status() shows which backend failed.
-   */
-  start(): BootInfo | undefined {
-    try {
-      this.core.start();
-      this.bootInfo = this.events_.boot(this.hal, this.board_.resetReason.kind);
-      if (this.settings_.debug) this.hal.log("pstore: boot " + this.core.boot + ", reset: " + reasonName(this.bootInfo.reason));
-    } catch (e) {
-      this.hal.log("pstore: start: " + e);
-    }
-    return this.bootInfo;
-  }
-
   /** Console output captured through LoopbackB. */
   consoleData(text: string): void {
     this.ring_.append(text);
@@ -98,7 +92,7 @@ export class Runtime {
       return name;
     } catch (e) {
       // A failing store must not turn one crash into an endless chain of them.
-      this.hal.log("pstore: could not save " + reasonName(reason) + ": " + e);
+      this.hal.log("pstore: could not save a record of reason " + reason + ": " + e);
       return undefined;
     }
   }
@@ -162,4 +156,9 @@ export class Runtime {
   }
 }
 
-if (typeof PSTORE_BOARD === "undefined") addRuntimeReads(Runtime.prototype);
+if (typeof PSTORE_BOARD === "undefined") {
+  Runtime.prototype.start = function (this: Runtime) {
+    return startRuntime(this);
+  };
+  addRuntimeReads(Runtime.prototype);
+}

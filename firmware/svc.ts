@@ -1,7 +1,7 @@
-// The service module (dist/<BOARD>/pstore.svc.js, Storage file "pstoresvc"): the host service (docs/PROTOCOL.md)
-// and the read side of the running instance (list, read, erase, status, dumps). None of it is on the crash path,
-// so it stays out of the resident module (firmware/module.ts) and is loaded only when the host or the application
-// asks for records. It reaches the running instance through the main module's `running()`; the build gives it
+// The service module (dist/<BOARD>/pstore.svc.js, Storage file "pstoresvc"): the host service (docs/PROTOCOL.md),
+// the read side of the running instance (list, read, erase, status, dumps) and the boot-only code (boot-init.ts:
+// options, boot scan, boot event). None of it is on the crash path, so it stays out of the resident module
+// (firmware/module.ts) and is loaded only at start() and when the host or the application asks for records. It reaches the running instance through the main module's `running()`; the build gives it
 // the main bundle's mangled property names (esbuild mangleCache), so both read the same internal fields.
 
 import type { ZonedBackend } from "../pstore/zone";
@@ -10,6 +10,7 @@ import { addStoreReads } from "../pstore/core-read";
 import type { Runtime } from "./runtime";
 import { addRuntimeReads } from "./runtime-read";
 import { createService } from "./service";
+import { boot, settings } from "./boot-init";
 
 declare function btoa(binary: string): string;
 
@@ -38,6 +39,7 @@ export function read(name: string): string | Uint8Array {
 }
 
 export function erase(name: string): boolean {
+  if (typeof name !== "string") throw new Error("pstore.erase: takes a record's name (a string), got " + JSON.stringify(name));
   return running().core.erase(name);
 }
 
@@ -82,3 +84,6 @@ export const e = service.e;
 export const s = service.s;
 export const i = service.i;
 export const d = service.d;
+
+// For the main module's start(): boot-only code (boot-init.ts).
+export { boot, settings };

@@ -87,15 +87,14 @@ export interface Backend {
   status(): BackendStatus;
 }
 
-const METHODS = "open lastBoot setBoot list read readPayload write writeCrash erase idle status".split(" ");
-
 /** Why `b` cannot be registered next to `others`, or undefined when it can. */
 export function backendProblem(b: Backend, others: Backend[]): string | undefined {
+  const methods = "open lastBoot setBoot list read readPayload write writeCrash erase idle status".split(" ");
   const name = b && b.name;
   if (typeof name !== "string" || !/^[a-z0-9_]+$/.test(name)) return "backend name " + name + " is not lowercase letters, digits or _";
   for (let i = 0; i < others.length; i++) if (others[i].name === name) return name + " is already registered";
   if (!b.types || !b.types.length) return name + " stores no record type";
   for (let i = 0; i < b.types.length; i++) if (!(b.types[i] >= RecordType.Dmesg && b.types[i] <= RecordType.Event)) return name + ": unknown record type " + b.types[i];
-  for (let i = 0; i < METHODS.length; i++) if (typeof (b as any)[METHODS[i]] !== "function") return name + " lacks method " + METHODS[i] + "()";
+  for (let i = 0; i < methods.length; i++) if (typeof (b as any)[methods[i]] !== "function") return name + " lacks method " + methods[i] + "()";
   return undefined;
 }

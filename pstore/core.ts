@@ -7,6 +7,7 @@ import type { Hal } from "../hal/types";
 import { Backend, BackendStatus, RecordMeta, backendProblem } from "./backend";
 import { Codec, Flag, Reason, RecordType, typeName } from "./format";
 import { addStoreReads } from "./core-read";
+import { startStore } from "./core-start";
 import { createFlashBackend } from "./backends/flash";
 import { RamBackend } from "./backends/ram";
 import { createStorageBackend } from "./backends/storage";
@@ -48,8 +49,13 @@ export interface StoreStatus {
   lastResetReason: string | undefined;
 }
 
-/** The read side (core-read.ts): on the host part of every Pstore, on the device added by the service module. */
+/**
+ * start() (core-start.ts) and the read side (core-read.ts): on the host part of every Pstore, on the device in the
+ * service module, which start() loads for the boot scan and the host or the application for the reads.
+ */
 export interface Pstore {
+  /** Opens every backend (boot scan), sets the boot counter, commits the previous run's retained RAM. */
+  start(): void;
   /** Every record of every working backend, by boot then sequence. */
   list(): RecordMeta[];
   /** A record's metadata and stored payload (parts joined, still encoded with meta.codec); undefined if unknown or damaged. */
@@ -71,7 +77,8 @@ export class Pstore {
   /** The working backends and the failed ones (read by core-read.ts too). */
   backends_: Backend[] = [];
   failed_: BackendStatus[] = [];
-  private pending_: Backend[] = [];
+  /** Registered, not yet opened (start() opens them). */
+  pending_: Backend[] = [];
   private maxReason_: Reason;
   private log_: ((s: string) => void) | undefined;
 
@@ -109,34 +116,6 @@ export class Pstore {
     const problem = typeof PSTORE_BOARD === "undefined" ? backendProblem(b, this.pending_) : undefined;
     if (problem) throw new Error("pstore: " + problem);
     this.pending_.push(b);
-  }
-
-  /** Opens every backend (boot scan), sets the boot counter, commits the previous run's retained RAM. */
-  start(): void {
-    const regs = this.pending_;
-    const ram = this.ram;
-    let last = 0;
-    for (let i = 0; i < regs.length; i++) {
-      const b = regs[i];
-      try {
-        b.open();
-        this.backends_.push(b);
-        if (b.lastBoot() > last) last = b.lastBoot();
-      } catch (e) {
-        this.failed_.push({ name: b.name, state: "failed", error: String(e) });
-        this.say_("backend " + b.name + " failed: " + e);
-        if (b === ram) this.ram = undefined;
-      }
-    }
-    const boot = (this.boot = last + 1);
-    for (let i = 0; i < this.backends_.length; i++) if (this.backends_[i] !== ram) this.backends_[i].setBoot(boot);
-    if (this.ram) {
-      // Commit before the area is cleared, so a failed commit leaves the ring for the next boot.
-      const name = (this.committed = this.ram.commitTo(this));
-      if (name) this.say_("retained RAM committed as " + name);
-      this.ram.setBoot(boot);
-    }
-    this.say_("boot " + boot);
   }
 
   /**
@@ -183,5 +162,9 @@ export class Pstore {
   }
 }
 
-
-if (typeof PSTORE_BOARD === "undefined") addStoreReads(Pstore.prototype);
+if (typeof PSTORE_BOARD === "undefined") {
+  Pstore.prototype.start = function (this: Pstore) {
+    startStore(this);
+  };
+  addStoreReads(Pstore.prototype);
+}

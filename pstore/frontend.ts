@@ -4,7 +4,7 @@
 import type { Pstore } from "./core";
 import type { PayloadCodec } from "./codec";
 import { encodePayload } from "./codec";
-import { Reason, RecordType, reasonName, typeName } from "./format";
+import { Reason, RecordType, typeName } from "./format";
 
 export interface FrontendContext {
   core_: Pstore;
@@ -29,7 +29,8 @@ export function saveRecord(
   const name = ctx.core_.write(type, reason, enc.bytes, { codec: enc.codec, flags: flags, crash: crash, originalLength: data.length });
   if (ctx.debug_) {
     ctx.debug_(
-      "pstore: " + typeName(type) + " (" + reasonName(reason) + ", " + data.length + " bytes, " + enc.bytes.length + " stored) " +
+      // The reason by number: its name table is not worth its bytes in the resident module (see Reason in format.ts).
+      "pstore: " + typeName(type) + " (reason " + reason + ", " + data.length + " bytes, " + enc.bytes.length + " stored) " +
         (name ? "-> " + name : "not kept"),
     );
   }

@@ -39,7 +39,9 @@ export class Tracer {
 
   /** Returns `fn` wrapped so every call is recorded under `name`. */
   trace<F extends Function>(fn: F, name: string): F {
-    if (typeof fn !== "function") throw new Error("pstore.trace: " + name + " is not a function");
+    if (typeof fn !== "function") throw new Error("pstore.trace: " + (typeof name === "string" ? name : JSON.stringify(fn)) + " is not a function");
+    // The name is what the host prints for the call: an empty one would say nothing.
+    if (typeof name !== "string" || !name) throw new Error("pstore.trace: needs a name for the function, got " + JSON.stringify(name));
     if (this.names.length >= 0xffff) throw new Error("pstore.trace: too many traced functions (65535)");
     this.names.push(name);
     const id = this.names.length;
@@ -56,6 +58,7 @@ export class Tracer {
 
   /** Replaces each function-valued property of `obj` with its traced version, named `prefix + key`. */
   traceObject(obj: any, prefix: string): any {
+    if (!obj || (typeof obj !== "object" && typeof obj !== "function")) throw new Error("pstore.traceObject: " + prefix + " is not an object, got " + JSON.stringify(obj));
     const keys = Object.keys(obj);
     for (let i = 0; i < keys.length; i++) {
       if (typeof obj[keys[i]] === "function") obj[keys[i]] = this.trace(obj[keys[i]], prefix + keys[i]);

@@ -4,7 +4,8 @@
 
 import type { BackendStatus, RecordMeta, ZoneStatus } from "./backend";
 import { ERASE_MARK_OFFSET, Flag, PAGE_HEADER_SIZE, RECORD_HEADER_SIZE, RECORD_OVERHEAD, decodeRecordHeader, recordIntact, recordSize } from "./format";
-import { Entry, POLICY_NAMES, PageState, Zone, ZoneInternals, ZonedBackend, complete, recordMeta } from "./zone";
+import { POLICY_NAMES } from "../boards/zone-check";
+import { Entry, PageState, Zone, ZoneInternals, ZonedBackend, complete, recordMeta } from "./zone";
 
 /** The zone holding complete record `seq` and its parts, or undefined. */
 function locate(s: ZoneInternals, seq: number): { z: Zone; parts: Entry[] } | undefined {

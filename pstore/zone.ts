@@ -6,6 +6,7 @@
 import type { ZoneConfig } from "../boards/types";
 import type { Backend, RecordMeta, WriteRequest } from "./backend";
 import { addZoneReads } from "./zone-read";
+import { addZoneOpen } from "./zone-open";
 import type { PageDevice } from "./pages";
 import {
   Crc32,
@@ -16,16 +17,11 @@ import {
   RECORD_OVERHEAD,
   RecordHeader,
   RecordType,
-  decodePageHeader,
-  decodeRecordHeader,
   encodePageHeader,
   encodeRecord,
-  isErased,
-  recordIntact,
   recordName,
   recordSize,
   seqNewer,
-  typeFromName,
 } from "./format";
 
 export enum Policy {
@@ -33,8 +29,6 @@ export enum Policy {
   KeepFirst = 1,
   Priority = 2,
 }
-
-export const POLICY_NAMES = ["ring", "keep-first", "priority"];
 
 export enum PageState {
   /** All 0xFF, no page header yet. */
@@ -47,8 +41,7 @@ export enum PageState {
   Due = 3,
 }
 
-enum Mark {
-  BlankChunk = 256,
+export enum Mark {
   /** firstSeq of a page without records. */
   NoRecord = -1,
   /** minReason of a page holding no live record. */
@@ -84,10 +77,6 @@ export interface Zone {
 /** What every part of a record repeats. */
 type RecordFields = Pick<RecordHeader, "type" | "reason" | "codec" | "flags" | "boot" | "time" | "uptime" | "originalLength">;
 
-function bySeq(a: Entry, b: Entry): number {
-  return (a.seq - b.seq) | 0;
-}
-
 /** Number of parts when entries[k] starts a complete record, else 0. */
 export function complete(z: Zone, k: number): number {
   const list = z.entries_;
@@ -122,17 +111,26 @@ export function recordMeta(z: Zone, k: number, name: string): RecordMeta {
   };
 }
 
-/**
- * A zoned backend's state as its read side (zone-read.ts) sees it: kept out of the resident module, which only
- * writes, scans and erases pages. Taken afresh for each call (open() replaces the arrays).
- */
-export interface ZoneInternals {
+/** What the boot scan (zone-open.ts) finds and hands to the backend. */
+export interface ZoneState {
   dev_: PageDevice;
   zones_: Zone[];
+  /** Per device page. */
   state_: PageState[];
   erases_: number[];
   end_: number[];
+  firstSeq_: number[];
   nextSeq_: number;
+}
+
+/**
+ * A zoned backend's state as its boot scan (zone-open.ts) and read side (zone-read.ts) see it: both are kept out of
+ * the resident module, which only writes and erases pages. Taken afresh for each call (open() replaces the arrays).
+ */
+export interface ZoneInternals extends ZoneState {
+  device_: () => PageDevice;
+  config_: ZoneConfig[];
+  log_: ((s: string) => void) | undefined;
   crc_: Crc32;
   isEmpty_(i: number): boolean;
   emptyCount_(z: Zone): number;
@@ -140,11 +138,14 @@ export interface ZoneInternals {
 
 export interface ZonedBackend extends Backend {
   in_(): ZoneInternals;
+  /** Takes over what the boot scan found; a ring found without its spare page gives up its oldest page again. */
+  set_(s: ZoneState): void;
 }
 
 /**
- * A backend of zones (docs/FORMAT.md) over the PageDevice `device()` opens. Its read side (list, read, readPayload,
- * erase, status) is zone-read.ts: present at once on the host, added by the service module on the device.
+ * A backend of zones (docs/FORMAT.md) over the PageDevice `device()` opens. Its boot scan (open, lastBoot) is
+ * zone-open.ts, its read side (list, read, readPayload, erase, status) zone-read.ts: both present at once on the
+ * host, added by the service module on the device.
  */
 export function createZonedBackend(
   name: string,
@@ -153,13 +154,6 @@ export function createZonedBackend(
   config: ZoneConfig[],
   log: ((s: string) => void) | undefined,
 ): ZonedBackend {
-  const types: RecordType[] = [];
-  for (let z = 0; z < config.length; z++) {
-    for (let t = 0; t < config[z].types.length; t++) {
-      const type = typeFromName(config[z].types[t]);
-      if (types.indexOf(type) < 0) types.push(type);
-    }
-  }
   let dev: PageDevice;
   let zones: Zone[] = [];
   // Per device page.
@@ -168,9 +162,6 @@ export function createZonedBackend(
   let end: number[] = [];
   let firstSeq: number[] = [];
   let nextSeq = 1;
-  let maxSeq = 0;
-  let hasSeq = false;
-  let maxBoot = 0;
   let boot = 0;
 
   function say(z: Zone, s: string): void {
@@ -179,92 +170,6 @@ export function createZonedBackend(
 
   function size(i: number): number {
     return dev.pageSize(i);
-  }
-
-  function noteSeq(s: number): void {
-    if (!hasSeq || seqNewer(s, maxSeq)) maxSeq = s;
-    hasSeq = true;
-  }
-
-  function noteBoot(b: number): void {
-    if (b > maxBoot) maxBoot = b;
-  }
-
-  /** Whether page i is all 0xFF, read in small chunks (never a whole page in RAM). */
-  function blank(i: number): boolean {
-    const n = size(i);
-    for (let off = 0; off < n; off += Mark.BlankChunk) if (!isErased(dev.read(i, off, Math.min(Mark.BlankChunk, n - off)))) return false;
-    return true;
-  }
-
-  function scanPage(z: Zone, i: number): void {
-    const n = size(i);
-    firstSeq[i] = Mark.NoRecord;
-    end[i] = n;
-    erases[i] = 0;
-    const ph = decodePageHeader(dev.read(i, 0, PAGE_HEADER_SIZE), crc);
-    if (!ph) {
-      state[i] = blank(i) ? PageState.Blank : PageState.Damaged;
-      return;
-    }
-    state[i] = PageState.Ready;
-    erases[i] = ph.eraseCount;
-    noteSeq((ph.seqMark - 1) >>> 0);
-    noteBoot(ph.bootMark);
-    let off = PAGE_HEADER_SIZE;
-    while (off + RECORD_OVERHEAD <= n) {
-      const hb = dev.read(i, off, RECORD_HEADER_SIZE);
-      if (isErased(hb)) break;
-      const h = decodeRecordHeader(hb, crc);
-      const len = h ? recordSize(h.storedLength) : 0;
-      if (!h || off + len > n) {
-        // A header that fails its CRC has no length to trust. A write torn while its header (bytes 0..43, one
-        // program) went in leaves everything from off+48 untouched, so when blank space or a valid header follows
-        // there, the scan goes on from there. Otherwise nothing behind it can be trusted: the page is full.
-        const next = off + RECORD_HEADER_SIZE;
-        if (next + RECORD_OVERHEAD <= n) {
-          const nb = dev.read(i, next, RECORD_HEADER_SIZE);
-          if (isErased(nb) || decodeRecordHeader(nb, crc)) {
-            off = next;
-            continue;
-          }
-        }
-        off = n;
-        break;
-      }
-      noteSeq(h.seq);
-      noteBoot(h.boot);
-      if (firstSeq[i] === Mark.NoRecord) firstSeq[i] = h.seq;
-      if (!h.erased && recordIntact(crc, dev.read(i, off, len), h)) {
-        const e = h as any as Entry;
-        e.page_ = i;
-        e.off_ = off;
-        z.entries_.push(e);
-      }
-      off += len;
-    }
-    end[i] = off;
-  }
-
-  function scan(z: Zone): void {
-    let known = 0;
-    for (let i = z.first_; i < z.end_; i++) {
-      scanPage(z, i);
-      if (state[i] === PageState.Ready && erases[i] > known) known = erases[i];
-    }
-    // A page without a valid header lost its erase count: assume the highest one known, so wear is not understated.
-    for (let i = z.first_; i < z.end_; i++) {
-      if (state[i] !== PageState.Ready) erases[i] = known;
-      if (firstSeq[i] !== Mark.NoRecord && (z.cur_ < 0 || seqNewer(firstSeq[i], firstSeq[z.cur_]))) z.cur_ = i;
-    }
-    z.entries_.sort(bySeq);
-    // A ring found without a spare (power lost before the idle erase): give up the oldest page again now,
-    // so the crash path has its spare after the next idle.
-    if (z.policy_ === Policy.Ring && !emptyCount(z) && !hasWork(z)) {
-      const v = victim(z, 0, undefined);
-      if (v >= 0) retire(z, v);
-    }
-    say(z, z.entries_.length + " parts, " + emptyCount(z) + " empty pages");
   }
 
   /** Per page: the lowest (most important) reason among live records, NotLive when none, Protected when it holds `protect`. */
@@ -514,43 +419,7 @@ export function createZonedBackend(
 
   const b = {
     name: name,
-    types: types,
-    open: function () {
-      dev = device();
-      zones = [];
-      state = [];
-      erases = [];
-      end = [];
-      firstSeq = [];
-      hasSeq = false;
-      maxBoot = 0;
-      let page = 0;
-      for (let y = 0; y < config.length; y++) {
-        const c = config[y];
-        const where = name + ": zone " + c.name + ": ";
-        if (page + c.pages > dev.pageCount) throw new Error(name + ": zones need " + (page + c.pages) + " pages, the medium has " + dev.pageCount);
-        const policy = POLICY_NAMES.indexOf(c.policy);
-        if (policy < 0) throw new Error(where + "unknown policy " + c.policy);
-        const zt: RecordType[] = [];
-        for (let t = 0; t < c.types.length; t++) {
-          zt.push(typeFromName(c.types[t]));
-          if (!zt[t]) throw new Error(where + "unknown record type " + c.types[t]);
-        }
-        let min = 0;
-        for (let i = page; i < page + c.pages; i++) if (!min || size(i) < min) min = size(i);
-        // Keep-first and priority zones keep room for one drop marker behind any record.
-        const part = (min - PAGE_HEADER_SIZE - RECORD_OVERHEAD - (policy === Policy.Ring ? 0 : RECORD_OVERHEAD)) & ~3;
-        const parts = Math.min(255, policy === Policy.KeepFirst ? c.pages : c.pages - 1);
-        if (parts < 1 || part < 4) throw new Error(where + c.pages + " pages of " + min + " bytes cannot hold a record as " + c.policy);
-        zones.push({ name_: c.name, types_: zt, policy_: policy, first_: page, end_: page + c.pages, part_: part, parts_: parts, entries_: [], lost_: 0, cur_: -1 });
-        page += c.pages;
-      }
-      for (let y = 0; y < zones.length; y++) scan(zones[y]);
-      nextSeq = hasSeq ? (maxSeq + 1) >>> 0 : 1;
-    },
-    lastBoot: function () {
-      return maxBoot;
-    },
+    types: [] as RecordType[],
     setBoot: function (b) {
       boot = b;
     },
@@ -570,10 +439,45 @@ export function createZonedBackend(
       return false;
     },
     in_: function () {
-      return { dev_: dev, zones_: zones, state_: state, erases_: erases, end_: end, nextSeq_: nextSeq, crc_: crc, isEmpty_: isEmpty, emptyCount_: emptyCount };
+      return {
+        dev_: dev,
+        zones_: zones,
+        state_: state,
+        erases_: erases,
+        end_: end,
+        firstSeq_: firstSeq,
+        nextSeq_: nextSeq,
+        device_: device,
+        config_: config,
+        log_: log,
+        crc_: crc,
+        isEmpty_: isEmpty,
+        emptyCount_: emptyCount,
+      };
+    },
+    set_: function (s) {
+      dev = s.dev_;
+      zones = s.zones_;
+      state = s.state_;
+      erases = s.erases_;
+      end = s.end_;
+      firstSeq = s.firstSeq_;
+      nextSeq = s.nextSeq_;
+      for (let y = 0; y < zones.length; y++) {
+        const z = zones[y];
+        // Power lost before the idle erase: giving up the oldest page now gives the crash path its spare after the next idle.
+        if (z.policy_ === Policy.Ring && !emptyCount(z) && !hasWork(z)) {
+          const v = victim(z, 0, undefined);
+          if (v >= 0) retire(z, v);
+        }
+      }
     },
   } as ZonedBackend;
-  // The host has the whole backend at once; on the device the service module adds the read side on first use.
-  if (typeof PSTORE_BOARD === "undefined") addZoneReads(b);
+  // The host has the whole backend at once; on the device the service module adds the boot scan at start and the
+  // read side on first use.
+  if (typeof PSTORE_BOARD === "undefined") {
+    addZoneOpen(b);
+    addZoneReads(b);
+  }
   return b;
 }

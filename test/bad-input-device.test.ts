@@ -3,8 +3,7 @@
 // Every case must end in an error naming what is wrong, and must lose nothing already stored: each test lists
 // (and reads) the records before and after.
 //
-// Cases marked test.failing are device-side bugs left for the owner of pstore/ and firmware/ (see the comment on
-// each); they turn into failures of their own ("expected to fail") once fixed, and then become plain tests.
+// A case under a "Bug (…)" comment caught a device-side bug, since fixed; the comment says which.
 
 import test, { type ExecutionContext } from "ava";
 import { spawnSync } from "node:child_process";
@@ -155,7 +154,7 @@ test("erase of a name the device does not have returns false (the host protocol'
 
 // Bug (firmware/module.ts erase, pstore/core.ts): erase(42) and erase() return false like an unknown name, so a
 // caller passing the record object or its seq instead of its name never learns why nothing was erased.
-test.failing("erase(42) is refused naming the argument, not answered 'no such record'", async (t) => {
+test("erase(42) is refused naming the argument, not answered 'no such record'", async (t) => {
   const s = await seeded(t, "PUCKJS");
   for (const arg of ["42", "", "{name: 'x'}"]) {
     t.regex(String(s.d.attempt(`require('pstore').erase(${arg})`).error), /^pstore\.erase: .*(name|string)/, `erase(${arg})`);
@@ -174,7 +173,7 @@ test("PICO: trace of a string names the trace and says it is not a function; not
 
 // Bug (pstore/ftrace.ts Tracer.trace): without a name the message is "pstore.trace: undefined is not a function",
 // which names neither the bad argument nor the missing name.
-test.failing("PICO: trace('notafunction') with no name says what it got", async (t) => {
+test("PICO: trace('notafunction') with no name says what it got", async (t) => {
   const s = await seeded(t, "PICO");
   t.regex(String(s.d.attempt("require('pstore').trace('notafunction')").error), /^pstore\.trace: .*(string|notafunction)/);
 });
@@ -182,7 +181,7 @@ test.failing("PICO: trace('notafunction') with no name says what it got", async 
 // Bug (pstore/ftrace.ts Tracer.trace): trace(fn) with no name is accepted; the trace record's names table then
 // holds an empty name for it (names.join turns undefined into ""). It should throw naming the missing name, or
 // fall back to fn.name.
-test.failing("PICO: trace(fn) without a name is refused, or named after the function, never empty", async (t) => {
+test("PICO: trace(fn) without a name is refused, or named after the function, never empty", async (t) => {
   const s = await seeded(t, "PICO");
   const r = s.d.attempt("var p = require('pstore'); var f = p.trace(function readSensor() { throw new Error('x'); }); setTimeout(f, 1);");
   if (r.error) {
@@ -199,7 +198,7 @@ test.failing("PICO: trace(fn) without a name is refused, or named after the func
 
 // Bug (pstore/ftrace.ts Tracer.traceObject): Object.keys(null) escapes as "Cannot convert undefined or null to
 // object"; it should say pstore.traceObject and name the prefix.
-test.failing("PICO: traceObject(null) is refused naming pstore.traceObject", async (t) => {
+test("PICO: traceObject(null) is refused naming pstore.traceObject", async (t) => {
   const s = await seeded(t, "PICO");
   for (const arg of ["null", "undefined", "42"]) {
     t.regex(String(s.d.attempt(`require('pstore').traceObject(${arg}, 'i2c.')`).error), /^pstore\.traceObject: /, arg);
@@ -209,7 +208,7 @@ test.failing("PICO: traceObject(null) is refused naming pstore.traceObject", asy
 
 // Bug (firmware/module.ts panic): panic() and panic(42) store "Panic: undefined" / "Panic: 42" without complaint;
 // a message that is not a string should be refused, or at least no "undefined" should reach the record.
-test.failing("panic() without a message does not store 'Panic: undefined'", async (t) => {
+test("panic() without a message does not store 'Panic: undefined'", async (t) => {
   const s = await seeded(t, "PUCKJS");
   const r = s.d.attempt("require('pstore').panic()");
   if (r.error) t.regex(r.error, /^pstore\.panic: .*message/);
@@ -250,7 +249,7 @@ test("PUCKJS: a malformed or unknown option in pstore.json stops start() at boot
 // Bug (firmware/config.ts resolveSettings): consoleDevice is not checked against the devices the board has; with
 // "Nope" the console is captured into LoopbackA and forwarded nowhere, so the REPL is gone until a power cycle
 // with a fixed pstore.json (which needs the REPL). It should be refused naming the option and the devices there are.
-test.failing("PUCKJS: consoleDevice naming no device is refused, and the REPL stays reachable", async (t) => {
+test("PUCKJS: consoleDevice naming no device is refused, and the REPL stays reachable", async (t) => {
   const s = await seeded(t, "PUCKJS");
   const boot = rebootWith(s.d, { consoleDevice: "Nope" });
   t.regex(boot, /pstore option consoleDevice: "Nope"/);
@@ -260,7 +259,7 @@ test.failing("PUCKJS: consoleDevice naming no device is refused, and the REPL st
 });
 
 // Bug (firmware/config.ts resolveSettings): any whole number passes as maxReason; 99 is no reason at all.
-test.failing("PUCKJS: maxReason beyond the last reason is refused naming the option", async (t) => {
+test("PUCKJS: maxReason beyond the last reason is refused naming the option", async (t) => {
   const s = await seeded(t, "PUCKJS");
   t.regex(rebootWith(s.d, { maxReason: 99 }), /pstore option maxReason: 99/);
 });
@@ -301,7 +300,7 @@ test("PUCKJS: zones that do not fit the board lose nothing already stored, whate
 // lists (one type in two zones, 2.5 pages, no name) are used as they are. start() should throw what the build's
 // boards/validate.ts says for the same list: "<BOARD>: zones[i] (name).field: problem".
 for (const [what, zones, field] of BAD_ZONES) {
-  test.failing(`PUCKJS: start() with ${what} throws naming the board and the field`, async (t) => {
+  test(`PUCKJS: start() with ${what} throws naming the board and the field`, async (t) => {
     const s = await seeded(t, "PUCKJS");
     rebootWithoutStart(s.d);
     const r = s.d.attempt(`require('pstore').start(${JSON.stringify({ zones })})`);
@@ -312,7 +311,7 @@ for (const [what, zones, field] of BAD_ZONES) {
 
 // Bug (firmware/module.ts start): a second start() returns at once without looking at its options, so a typo in
 // the application's own start({...}) call (the boot code already started pstore) goes unnoticed.
-test.failing("start() on a running pstore still refuses options it would refuse at boot", async (t) => {
+test("start() on a running pstore still refuses options it would refuse at boot", async (t) => {
   const s = await seeded(t, "PUCKJS");
   t.regex(String(s.d.attempt("require('pstore').start({ bogus: 1 })").error), /pstore option bogus is unknown/);
 });

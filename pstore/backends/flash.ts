@@ -3,7 +3,7 @@
 import type { DeviceBoard } from "../../boards/device";
 import type { ZoneConfig } from "../../boards/types";
 import type { Hal } from "../../hal/types";
-import { pagesOf } from "../../boards/geometry";
+import { regionPages } from "../../boards/device";
 import type { Backend } from "../backend";
 import { flashPages } from "../pages";
 import { createZonedBackend } from "../zone";
@@ -13,7 +13,7 @@ export function createFlashBackend(hal: Hal, board: DeviceBoard, zones: ZoneConf
     "flash",
     function () {
       if (!hal.flash) throw new Error(board.name + ": no flash hal");
-      return flashPages(hal.flash, pagesOf(board));
+      return flashPages(hal.flash, regionPages(board));
     },
     hal.crc32,
     zones,
