@@ -23,7 +23,7 @@ const regressions = join(dirname(fileURLToPath(import.meta.url)), "regressions")
 const OPEN_BUGS = new Set([
   // pstore/zone.ts scanPage: recordSize(storedLength) overflows 32 bits for a forged length >= 0x7FFFFFFD.
   "forged-stored-length-overflows-pad4",
-  // pstore/zone.ts scan / pstore/backends/zoned.ts open: two valid parts with one sequence number are both indexed.
+  // pstore/zone.ts scan and the backend's open: two valid parts with one sequence number are both indexed.
   "duplicate-record-copy-in-one-zone",
   "duplicate-seq-other-type",
   "duplicate-record-copy-in-another-zone",
@@ -32,6 +32,9 @@ const OPEN_BUGS = new Set([
   "write-over-non-blank-free-space-stm32f1",
   "write-over-non-blank-free-space-silent",
   "write-over-non-blank-free-space-storage",
+  // pstore/zone.ts: after idle has no more work, a ring zone holds no spare page; the next (clean) boot's scan
+  // then gives up its oldest page. Not understood yet: see docs/RELIABILITY.md "Open findings".
+  "ring-without-spare-after-idle",
   // tools/image/source.ts openImageSource: imageHal() reads the Storage area outside the try that makes DataErrors.
   "storage-image-spans-forged",
 ]);

@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { getBoard } from "../../boards/index";
 import type { BoardDefinition } from "../../boards/types";
+import { SimFlash } from "../../hal/sim/flash";
 import { decodeImage, encodeImage } from "../../hal/sim/image";
 import { randomBelow, seededRandom } from "../../hal/sim/random";
 import { seedImages, type SeedImage } from "./corpus";
@@ -119,15 +120,20 @@ export async function replayFile(path: string, boardName?: string): Promise<stri
   const file = readFileSync(path);
   // Regression inputs are kept gzipped: a flash image is mostly 0xFF.
   const bytes = new Uint8Array(path.endsWith(".gz") ? gunzipSync(file) : file);
-  let fileDamaged = false;
   let name = boardName;
   try {
-    const image = decodeImage(bytes, path);
-    name = name ?? image.board;
+    name = name ?? decodeImage(bytes, path).board;
+  } catch {
+    // Not an image at all: only the host decoder will see it.
+  }
+  if (!name) throw new Error(`${path}: the image does not name its board: pass --board`);
+  // A file the simulator cannot load as this board's flash is a damaged image file, not a flash state.
+  let fileDamaged = false;
+  try {
+    SimFlash.fromImage(bytes, getBoard(name));
   } catch {
     fileDamaged = true;
   }
-  if (!name) throw new Error(`${path}: the image does not name its board: pass --board`);
   const input: CaseInput = { board: getBoard(name), base: path, mutations: [], bytes, fileDamaged };
   return (await runInput(input, true)).problems;
 }

@@ -18,8 +18,8 @@ import { randomBelow, seededRandom } from "../../hal/sim/random";
 import { Archive } from "../archive/archive";
 import { collectRecords, InterruptedError } from "../archive/collect";
 import { DurableWriter } from "../archive/durable";
-import { buildBoard } from "../build/build";
-import { BOOT_FILE, MODULE_FILE } from "../cli/sim-server";
+import { buildBoard, MODULE_STORAGE_NAMES } from "../build/build";
+import { BOOT_FILE } from "../cli/sim-server";
 import { deviceIdOf, deviceSource } from "../cli/device";
 import { openImageSource } from "../image/source";
 import { simulatorPort } from "../ports/sim";
@@ -45,6 +45,8 @@ export interface SoakResult extends LedgerCounts {
   interruptedPulls: number;
   /** Pulls the cycle's power cut hit (usually inside an erase). */
   pullsCutByPower: number;
+  /** Pulls ended by a ring record overwritten between list and fetch (RING_RECORD_GONE). */
+  pullsAbortedByOverwrite: number;
   resets: { [kind: string]: number };
   /** Power cuts that fired at a random flash operation (power-loss endings are counted in `resets`). */
   powerCuts: number;
@@ -72,6 +74,13 @@ export function soakZones(board: BoardDefinition): ZoneConfig[] {
 
 const PULL_EVERY = 8;
 
+/**
+ * The device refusing a part of a ring record it had just listed: the ring gave that page up between the list and
+ * the fetch (a console flush while the pull ran). Nothing is lost, but collectRecords then ends the whole pull;
+ * see docs/RELIABILITY.md, "Open findings".
+ */
+const RING_RECORD_GONE = /no part [0-9]+ of record (console|ftrace)-/;
+
 /** The application in `.bootcde`: a traced function the workload calls. */
 const APP = `var pstore = require("pstore");
 var work = pstore.trace(function (n) { return n * 2 + 1; }, "work");
@@ -91,7 +100,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   };
   const rand = seededRandom(options.seed);
   const device = new SimDevice({ board, seed: options.seed });
-  device.writeFile(MODULE_FILE, build.code.module!);
+  // Installed as `pstore install` does: each module bundle under its Storage module name, the boot code as a boot file.
+  for (const [kind, file] of Object.entries(MODULE_STORAGE_NAMES)) device.writeFile(file, build.code[kind as keyof typeof MODULE_STORAGE_NAMES]!);
   device.writeFile(BOOT_FILE, build.code.boot!);
   device.writeFile(".bootcde", APP);
   device.writeFile("pstore.json", JSON.stringify(settings));
@@ -108,6 +118,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     pulls: 0,
     interruptedPulls: 0,
     pullsCutByPower: 0,
+    pullsAbortedByOverwrite: 0,
     powerCuts: 0,
     resets: {},
     wear: { min: 0, max: 0 },
@@ -234,6 +245,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         await pull(randomBelow(rand, 3) === 0 ? randomBelow(rand, 60) : undefined);
       } catch (e) {
         if (!device.powered) result.pullsCutByPower++;
+        else if (RING_RECORD_GONE.test((e as Error).message)) result.pullsAbortedByOverwrite++;
         else ledger.problems.push(`cycle ${cycle}: the pull failed: ${(e as Error).message}; device output before: ${JSON.stringify(output.slice(-600))}`);
       }
     }
@@ -291,7 +303,7 @@ export function describeSoak(r: SoakResult, board: string, seed: number): string
     `soak ${board} seed ${seed}: ${r.cycles} cycles in ${r.seconds.toFixed(1)} s (${((r.seconds * 1000) / Math.max(1, r.cycles)).toFixed(1)} ms per cycle)`,
     `  endings: ${resets}; ${r.powerCuts} more power cuts at a random flash operation (clean or torn)`,
     `  pmsg written ${r.written}, refused ${r.refused} (zone full until a pull); records seen ${r.seen}, archived ${r.archived}`,
-    `  pulls ${r.pulls} (${r.interruptedPulls} interrupted midway, ${r.pullsCutByPower} cut by a power loss)`,
+    `  pulls ${r.pulls} (${r.interruptedPulls} interrupted midway, ${r.pullsCutByPower} cut by a power loss, ${r.pullsAbortedByOverwrite} ended by a ring record overwritten mid-pull)`,
     `  records lost ${r.lost}, corrupt listed ${r.corruptListed}, ring overwrites ${r.ringOverwrites} (allowed; ${r.ringReturns} came back after a reset)`,
     `  wear: erase count per page ${r.wear.min}..${r.wear.max}`,
     ...r.problems.slice(0, 20).map((p) => `  PROBLEM ${p}`),
