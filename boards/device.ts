@@ -46,8 +46,31 @@ export function deviceBoard(board: BoardDefinition): DeviceBoard {
   return out;
 }
 
+/** Fields only boot-time code (the service module) reads: the resident module's board leaves them out (residentBoard). */
+export type BootOnlyField = "zones" | "backend" | "codec" | "features" | "storagePageSize" | "jsVars" | "lz4HashBits" | "timing";
+
+/** What the resident module (crash path, hooks, idle work) reads of the board; a DeviceBoard is one too. */
+export type ResidentBoard = Omit<DeviceBoard, BootOnlyField> & Partial<Pick<DeviceBoard, BootOnlyField>>;
+
+/**
+ * The resident module's board: the boot-only fields are left out, except what the bundle's backend (Storage page
+ * size) or codec (lz4's table size and speed) reads after boot.
+ */
+export function residentBoard(board: DeviceBoard): ResidentBoard {
+  const out: ResidentBoard = { name: board.name, resetReason: board.resetReason };
+  if (board.region) out.region = board.region;
+  if (board.pages) out.pages = board.pages;
+  if (board.retained) out.retained = board.retained;
+  if (board.backend === "storage") out.storagePageSize = board.storagePageSize;
+  if (board.codec === "lz4") {
+    out.lz4HashBits = board.lz4HashBits;
+    out.timing = board.timing;
+  }
+  return out;
+}
+
 /** The pages of the board's pstore region, in address order (empty when it has none). */
-export function regionPages(board: DeviceBoard): Page[] {
+export function regionPages(board: ResidentBoard): Page[] {
   // A device bundle carries them ready-made, and so not the code that works them out.
   return typeof PSTORE_BOARD !== "undefined" ? board.pages || [] : pagesOf({ name: board.name, flash: board.flash || [], region: board.region });
 }

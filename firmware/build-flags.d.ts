@@ -18,3 +18,8 @@ declare const PSTORE_BACKEND: import("../boards/types").BackendName;
 declare module "pstore-board" {
   export const board: import("../boards/device").DeviceBoard;
 }
+
+/** The part of it the resident module reads after boot (boards/device.ts residentBoard). */
+declare module "pstore-resident-board" {
+  export const board: import("../boards/device").ResidentBoard;
+}

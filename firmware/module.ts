@@ -4,7 +4,7 @@
 // Build flags (firmware/build-flags.d.ts) leave out what the board does not use. What the crash path, the hooks
 // and idle work do not need (the read side, status, the host service) is the service module, firmware/svc.ts.
 
-import { board } from "pstore-board";
+import { board } from "pstore-resident-board";
 import { createDeviceHal } from "../hal/device/index";
 import { Reason } from "../pstore/format";
 import { PayloadCodec, heatshrinkCodec, lz4Codec } from "../pstore/codec";
@@ -32,7 +32,7 @@ export function running(): Runtime {
 
 function createCodec(): PayloadCodec | undefined {
   if (PSTORE_CODEC === "heatshrink") return heatshrinkCodec(require("heatshrink"));
-  if (PSTORE_CODEC === "lz4") return lz4Codec(board.lz4HashBits, board.timing.jsCompressBytesPerMs);
+  if (PSTORE_CODEC === "lz4") return lz4Codec(board.lz4HashBits!, board.timing!.jsCompressBytesPerMs);
   return undefined;
 }
 
@@ -153,7 +153,8 @@ export function flush(): string | undefined {
 }
 
 function tracerOf(): Tracer {
-  const t = running().tracer;
+  // Without ftrace built in there is no tracer to look for, only the refusal.
+  const t = PSTORE_FTRACE ? running().tracer : undefined;
   if (!t) throw new Error("pstore: ftrace is not built into this bundle (" + board.name + ")");
   return t;
 }

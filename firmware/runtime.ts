@@ -1,17 +1,17 @@
 // A running pstore: the core and the frontends put together, and what each hook does. Free of Espruino
 // built-ins (firmware/module.ts wires those), so host tests drive it over hal/sim. Its read side is runtime-read.ts.
 
-import type { DeviceBoard } from "../boards/device";
+import type { ResidentBoard } from "../boards/device";
 import type { Hal } from "../hal/types";
 import { Pstore } from "../pstore/core";
 import type { RecordMeta } from "../pstore/backend";
 import { ConsoleRing, flushConsole } from "../pstore/console";
-import { Dmesg, describeUncaught } from "../pstore/dmesg";
+import { describeUncaught, dumpDmesg } from "../pstore/dmesg";
 import { BootInfo, Events } from "../pstore/event";
 import { Flag, Reason, RecordType } from "../pstore/format";
 import { FrontendContext, saveRecord } from "../pstore/frontend";
 import type { Tracer } from "../pstore/ftrace";
-import { Pmsg } from "../pstore/pmsg";
+import { Pmsg, createPmsg } from "../pstore/pmsg";
 import type { PayloadCodec } from "../pstore/codec";
 import type { Settings } from "./config";
 import type { DumpInfo } from "./service";
@@ -42,7 +42,6 @@ export class Runtime {
   readonly core: Pstore;
   readonly ring_: ConsoleRing;
   readonly ctx_: FrontendContext;
-  private dmesg_: Dmesg;
   readonly events_: Events;
   readonly pmsg: Pmsg;
   bootInfo: BootInfo | undefined;
@@ -51,7 +50,7 @@ export class Runtime {
 
   constructor(
     readonly hal: Hal,
-    readonly board_: DeviceBoard,
+    readonly board_: ResidentBoard,
     readonly settings_: Settings,
     codec: PayloadCodec | undefined,
     readonly tracer: Tracer | undefined,
@@ -62,13 +61,17 @@ export class Runtime {
     this.ctx_ = { core_: this.core, codec_: settings_.codec === "raw" ? undefined : codec, crashBudgetMs_: settings_.crashBudgetMs, debug_: debug };
     const core = this.core;
     // Looked up on every call: start() drops the ram backend when its area turns out unusable.
-    this.ring_ = new ConsoleRing(settings_.consoleBytes, function (chunk: Uint8Array) {
-      if (core.ram) core.ram.appendConsole(chunk);
-    });
-    this.dmesg_ = new Dmesg(this.ctx_, this.ring_, settings_.maxReason, settings_.headlineMax);
+    this.ring_ = new ConsoleRing(
+      settings_.consoleBytes,
+      (typeof PSTORE_RETAINED === "undefined" || PSTORE_RETAINED)
+        ? function (chunk: Uint8Array) {
+            if (core.ram) core.ram.appendConsole(chunk);
+          }
+        : undefined,
+    );
     this.events_ = new Events(this.ctx_, settings_.maxReason);
     const clock = hal.clock;
-    this.pmsg = new Pmsg(this.ctx_, settings_.pmsgPerMinute, function () {
+    this.pmsg = createPmsg(this.ctx_, settings_.pmsgPerMinute, function () {
       return clock.uptimeMs();
     });
   }
@@ -82,19 +85,23 @@ export class Runtime {
   crash(reason: Reason, headline: string): string | undefined {
     try {
       this.events_.noteCrash(reason);
-      const name = this.dmesg_.dump(reason, headline);
-      if (reason <= this.settings_.maxReason) {
-        const snap = this.tracer && this.tracer.snapshot();
-        if (snap) saveRecord(this.ctx_, RecordType.Ftrace, reason, snap, true, Flag.FtraceNames);
-        // And the console since the last flush, so the console zone's history runs up to the crash without a gap.
-        flushConsole(this.ctx_, this.ring_, reason, true);
-      }
+      // max_reason applies to dumps (dmesg, ftrace and the console with them), never to pmsg or periodic flushes.
+      if (reason > this.settings_.maxReason) return undefined;
+      const name = dumpDmesg(this.ctx_, this.ring_, this.settings_.headlineMax, reason, headline);
+      const snap = this.tracer && this.tracer.snapshot();
+      if (snap) saveRecord(this.ctx_, RecordType.Ftrace, reason, snap, true, Flag.FtraceNames);
+      // And the console since the last flush, so the console zone's history runs up to the crash without a gap.
+      flushConsole(this.ctx_, this.ring_, reason, true);
       return name;
     } catch (e) {
       // A failing store must not turn one crash into an endless chain of them.
-      this.hal.log("pstore: could not save a record of reason " + reason + ": " + e);
+      this.unsaved_("a record of reason " + reason, e);
       return undefined;
     }
+  }
+
+  private unsaved_(what: string, e: any): void {
+    this.hal.log("pstore: could not save " + what + ": " + e);
   }
 
   /** process.on('uncaughtException'): the firmware stays silent once a handler exists, so print as it would. */
@@ -109,7 +116,7 @@ export class Runtime {
     try {
       this.events_.errorFlags(flags);
     } catch (e) {
-      this.hal.log("pstore: could not save error flags: " + e);
+      this.unsaved_("error flags", e);
     }
     if (flags.indexOf("MEMORY") >= 0) this.crash(Reason.Oom, "OUT OF MEMORY (error flags: " + flags.join(",") + ")");
   }
@@ -121,14 +128,14 @@ export class Runtime {
   kill(): void {
     try {
       const name = flushConsole(this.ctx_, this.ring_, Reason.Shutdown, true);
-      this.dmesg_.dump(Reason.Shutdown, "Shutdown");
-      const ram = this.core.ram;
+      if (Reason.Shutdown <= this.settings_.maxReason) dumpDmesg(this.ctx_, this.ring_, this.settings_.headlineMax, Reason.Shutdown, "Shutdown");
+      const ram = (typeof PSTORE_RETAINED === "undefined" || PSTORE_RETAINED) && this.core.ram;
       if (ram) {
         if (name) ram.setBoot(this.core.boot);
         ram.setBreadcrumb(this.events_.runReason || Reason.Shutdown);
       }
     } catch (e) {
-      this.hal.log("pstore: could not save at shutdown: " + e);
+      this.unsaved_("at shutdown", e);
     }
   }
 

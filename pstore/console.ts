@@ -40,7 +40,7 @@ export class ConsoleRing {
     }
     this.head_ = at;
     this.written = (this.written + text.length) >>> 0;
-    if (this.mirror_ && text.length) {
+    if ((typeof PSTORE_RETAINED === "undefined" || PSTORE_RETAINED) && this.mirror_ && text.length) {
       if (at > start) this.mirror_(ring.subarray(start, at));
       else {
         this.mirror_(ring.subarray(start));

@@ -1,7 +1,7 @@
 // The store: registers backends (a failing one does not stop the others), runs the boot scan, keeps the boot
 // counter, commits the retained RAM of the previous run, and offers list/read/erase/write/idle.
 
-import type { DeviceBoard } from "../boards/device";
+import type { ResidentBoard } from "../boards/device";
 import type { BackendName, ZoneConfig } from "../boards/types";
 import type { Hal } from "../hal/types";
 import { Backend, BackendStatus, RecordMeta, backendProblem } from "./backend";
@@ -13,7 +13,7 @@ import { RamBackend } from "./backends/ram";
 import { createStorageBackend } from "./backends/storage";
 
 export interface PstoreConfig {
-  board: DeviceBoard;
+  board: ResidentBoard;
   /** Default: board.zones. */
   zones?: ZoneConfig[];
   /** Default: board.backend. A device bundle carries only the backend it was built for (PSTORE_BACKEND). */
@@ -67,7 +67,7 @@ export interface Pstore {
 }
 
 export class Pstore {
-  readonly board: DeviceBoard;
+  readonly board: ResidentBoard;
   boot = 0;
   lastResetReason: string | undefined;
   /** The console record start() made of the previous run's retained RAM, if any. */
@@ -87,7 +87,8 @@ export class Pstore {
     config: PstoreConfig,
   ) {
     const board = (this.board = config.board);
-    const zones = config.zones || board.zones;
+    // A device's Runtime always passes the settings' zones; the resident module's board has none of its own.
+    const zones = (config.zones || board.zones)!;
     const log = (this.log_ = config.debug ? hal_.log : undefined);
     this.maxReason_ = config.maxReason === undefined ? Reason.User : config.maxReason;
     // A device bundle carries one backend (PSTORE_BACKEND); host code has both.
@@ -99,7 +100,8 @@ export class Pstore {
     if (
       (typeof PSTORE_RETAINED === "undefined" || PSTORE_RETAINED) &&
       hal_.retained &&
-      (config.ram === undefined ? board.retained && board.features.retained : config.ram)
+      // A device board carries `retained` only with its feature on, and no `features` in the resident module.
+      (config.ram === undefined ? board.retained && (!board.features || board.features.retained) : config.ram)
     ) {
       this.ram = new RamBackend(hal_.retained, hal_.crc32);
       this.pending_.push(this.ram);

@@ -25,27 +25,20 @@ export function describeUncaught(e: any): { reason: Reason; text: string } {
   return { reason: message.indexOf(REJECTION_PREFIX) === 0 ? Reason.Rejection : Reason.Exception, text: text };
 }
 
-export class Dmesg {
-  constructor(
-    private ctx_: FrontendContext,
-    private ring_: ConsoleRing,
-    public maxReason_: Reason,
-    private headlineMax_: number,
-  ) {}
-
-  /** Dumps `headline` and the console tail under `reason`. Returns the record name, or undefined (filtered, dropped). */
-  dump(reason: Reason, headline: string): string | undefined {
-    if (reason > this.maxReason_) return undefined;
-    let flags = 0;
-    if (headline.length > this.headlineMax_) {
-      headline = headline.substr(0, this.headlineMax_);
-      flags = Flag.Truncated;
-    }
-    const tail = this.ring_.tail(this.ring_.bytes.length, 0);
-    const head = headline + CONSOLE_SEPARATOR;
-    const payload = new Uint8Array(head.length + tail.bytes.length);
-    textToBytes(head, payload, 0);
-    payload.set(tail.bytes, head.length);
-    return saveRecord(this.ctx_, RecordType.Dmesg, reason, payload, true, flags);
+/**
+ * Dumps `headline` (cut to `headlineMax`) and the console tail under `reason`. Returns the record name, or undefined
+ * (dropped). A function, not an object: the resident module keeps no state for it.
+ */
+export function dumpDmesg(ctx: FrontendContext, ring: ConsoleRing, headlineMax: number, reason: Reason, headline: string): string | undefined {
+  let flags = 0;
+  if (headline.length > headlineMax) {
+    headline = headline.substr(0, headlineMax);
+    flags = Flag.Truncated;
   }
+  const tail = ring.tail(ring.bytes.length, 0);
+  const head = headline + CONSOLE_SEPARATOR;
+  const payload = new Uint8Array(head.length + tail.bytes.length);
+  textToBytes(head, payload, 0);
+  payload.set(tail.bytes, head.length);
+  return saveRecord(ctx, RecordType.Dmesg, reason, payload, true, flags);
 }

@@ -58,13 +58,13 @@ export class Events {
   noteCrash(reason: Reason): void {
     if (this.runReason !== Reason.None && this.runReason <= reason) return;
     this.runReason = reason;
-    const ram = this.ram;
+    const ram = (typeof PSTORE_RETAINED === "undefined" || PSTORE_RETAINED) && this.ram;
     if (ram) ram.setBreadcrumb(reason);
   }
 
   /** The run has been up long enough without a crash: the chain of crashes is over. */
   cleanRun(): void {
-    const ram = this.ram;
+    const ram = (typeof PSTORE_RETAINED === "undefined" || PSTORE_RETAINED) && this.ram;
     if (ram && this.runReason === Reason.None && ram.crashCount()) ram.setCrashCount(0);
   }
 

@@ -6,39 +6,40 @@ import { Reason, RecordType } from "./format";
 import { textToBytes } from "./codec";
 import { FrontendContext, saveRecord } from "./frontend";
 
-export class Pmsg {
+export interface Pmsg {
+  /** Stores `message`; returns its record name once committed. Throws naming why it cannot keep it. */
+  write(message: string | Uint8Array): string;
+}
+
+/** A closure rather than a class: in the resident module every `this.` costs bytes. */
+export function createPmsg(ctx: FrontendContext, perMinute: number, now: () => number): Pmsg {
   /** Uptimes (ms) of the last `perMinute` messages, oldest at `next`. */
-  private times_: number[] = [];
-  private next_ = 0;
-
-  constructor(
-    private ctx_: FrontendContext,
-    private perMinute_: number,
-    private now_: () => number,
-  ) {}
-
-  write(message: string | Uint8Array): string {
-    const data = typeof message === "string" ? textToBytes(message) : message;
-    if (!(data instanceof Uint8Array)) throw new Error("pstore.pmsg: message must be a string or a Uint8Array");
-    const t = this.now_();
-    if (this.times_.length >= this.perMinute_) {
-      const wait = this.times_[this.next_] + 60000 - t;
-      if (wait > 0) {
-        throw new Error("pstore.pmsg: rate limit of " + this.perMinute_ + " messages per minute reached, next in " + Math.ceil(wait / 1000) + " s");
+  const times: number[] = [];
+  let next = 0;
+  const refuse = function (why: string): never {
+    throw new Error("pstore.pmsg: " + why);
+  };
+  return {
+    write: function (message) {
+      const data = typeof message === "string" ? textToBytes(message) : message;
+      if (!(data instanceof Uint8Array)) refuse("message must be a string or a Uint8Array");
+      const t = now();
+      const wait = times.length < perMinute ? 0 : times[next] + 60000 - t;
+      if (wait > 0) refuse("rate limit of " + perMinute + " messages per minute reached, next in " + Math.ceil(wait / 1000) + " s");
+      const unstored = "message of " + data.length + " bytes not stored: ";
+      let name: string | undefined;
+      try {
+        name = saveRecord(ctx, RecordType.Pmsg, Reason.User, data, false, 0);
+      } catch (e: any) {
+        refuse(unstored + (e && e.message ? e.message : e));
       }
-    }
-    let name: string | undefined;
-    try {
-      name = saveRecord(this.ctx_, RecordType.Pmsg, Reason.User, data, false, 0);
-    } catch (e: any) {
-      throw new Error("pstore.pmsg: message of " + data.length + " bytes not stored: " + (e && e.message ? e.message : e));
-    }
-    if (!name) throw new Error("pstore.pmsg: message of " + data.length + " bytes not stored: no pmsg zone, or the zone is full");
-    if (this.times_.length < this.perMinute_) this.times_.push(t);
-    else {
-      this.times_[this.next_] = t;
-      this.next_ = (this.next_ + 1) % this.perMinute_;
-    }
-    return name;
-  }
+      if (!name) return refuse(unstored + "no pmsg zone, or the zone is full");
+      if (times.length < perMinute) times.push(t);
+      else {
+        times[next] = t;
+        next = (next + 1) % perMinute;
+      }
+      return name;
+    },
+  };
 }

@@ -1,7 +1,7 @@
 // The Hal on a real board. Each part lives in its own module so a bundle that needs only some of them can import
 // those directly and leave the rest out; the build flags leave out the medium the bundle's backend does not use.
 
-import type { DeviceBoard } from "../../boards/device";
+import type { ResidentBoard } from "../../boards/device";
 import type { Hal } from "../types";
 import { createDeviceClock } from "./clock";
 import { createDeviceFlash } from "./flash";
@@ -17,7 +17,7 @@ export function deviceLog(text: string): void {
   console.log(text);
 }
 
-export function createDeviceHal(board: DeviceBoard): Hal {
+export function createDeviceHal(board: ResidentBoard): Hal {
   const hal: Hal = {
     crc32: deviceCrc32,
     clock: createDeviceClock(),

@@ -1,6 +1,6 @@
 // The "flash" backend: zones over the raw erase units of the board's pstore region.
 
-import type { DeviceBoard } from "../../boards/device";
+import type { ResidentBoard } from "../../boards/device";
 import type { ZoneConfig } from "../../boards/types";
 import type { Hal } from "../../hal/types";
 import { regionPages } from "../../boards/device";
@@ -8,7 +8,7 @@ import type { Backend } from "../backend";
 import { flashPages } from "../pages";
 import { createZonedBackend } from "../zone";
 
-export function createFlashBackend(hal: Hal, board: DeviceBoard, zones: ZoneConfig[], log: ((s: string) => void) | undefined): Backend {
+export function createFlashBackend(hal: Hal, board: ResidentBoard, zones: ZoneConfig[], log: ((s: string) => void) | undefined): Backend {
   return createZonedBackend(
     "flash",
     function () {

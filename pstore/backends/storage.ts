@@ -1,6 +1,6 @@
 // The "storage" backend: zones over pre-allocated Storage files pst0, pst1, … of board.storagePageSize bytes.
 
-import type { DeviceBoard } from "../../boards/device";
+import type { ResidentBoard } from "../../boards/device";
 import type { ZoneConfig } from "../../boards/types";
 import type { Hal } from "../../hal/types";
 import { zonePageCount } from "../../boards/geometry";
@@ -8,12 +8,12 @@ import type { Backend } from "../backend";
 import { storagePages } from "../pages";
 import { createZonedBackend } from "../zone";
 
-export function createStorageBackend(hal: Hal, board: DeviceBoard, zones: ZoneConfig[], log: ((s: string) => void) | undefined): Backend {
+export function createStorageBackend(hal: Hal, board: ResidentBoard, zones: ZoneConfig[], log: ((s: string) => void) | undefined): Backend {
   return createZonedBackend(
     "storage",
     function () {
       if (!hal.storage) throw new Error(board.name + ": no storage hal");
-      return storagePages(hal.storage, zonePageCount(zones), board.storagePageSize);
+      return storagePages(hal.storage, zonePageCount(zones), board.storagePageSize!);
     },
     hal.crc32,
     zones,

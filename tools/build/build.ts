@@ -21,7 +21,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { boardNames, getBoard } from "../../boards/index";
-import { deviceBoard } from "../../boards/device";
+import { deviceBoard, residentBoard } from "../../boards/device";
 import type { BackendName, BoardDefinition, CodecName } from "../../boards/types";
 import { validateBoard } from "../../boards/validate";
 import { formatFinding, gate, type Finding } from "./gate";
@@ -146,20 +146,41 @@ function buildDefines(board: BoardDefinition): Record<string, string> {
 /**
  * Resolves `pstore-board` to the board being built: the device's subset of boards/<BOARD>.ts (boards/device.ts)
  * with the build's feature, codec and backend overrides applied, so `board.features`, `board.codec` and
- * `board.backend` always agree with the PSTORE_* constants.
+ * `board.backend` always agree with the PSTORE_* constants; and `pstore-resident-board` to the part of it the
+ * resident module reads after boot (residentBoard).
  */
 function boardModulePlugin(board: BoardDefinition): esbuild.Plugin {
+  const device = deviceBoard(board);
   return {
     name: "pstore-board",
     setup(build) {
-      build.onResolve({ filter: /^pstore-board$/ }, () => ({ path: join(ROOT, "boards", `${board.name}.ts`), namespace: "pstore-board" }));
-      build.onLoad({ filter: /.*/, namespace: "pstore-board" }, () => ({
-        contents: `export const board = ${JSON.stringify(deviceBoard(board))};\n`,
+      build.onResolve({ filter: /^pstore(-resident)?-board$/ }, (args) => ({ path: join(ROOT, "boards", `${board.name}.ts`), namespace: args.path }));
+      build.onLoad({ filter: /.*/, namespace: "pstore-board" }, () => ({ contents: boardModule(device), loader: "js", resolveDir: join(ROOT, "boards") }));
+      build.onLoad({ filter: /.*/, namespace: "pstore-resident-board" }, () => ({
+        contents: boardModule(residentBoard(device)),
         loader: "js",
         resolveDir: join(ROOT, "boards"),
       }));
     },
   };
+}
+
+/**
+ * The board as an ES module. Pages of one size back to back (every board so far) are built by a loop: ten
+ * `{addr,size}` literals would cost the resident module some 200 bytes more.
+ */
+function boardModule(board: object & { pages?: Array<{ addr: number; size: number }> }): string {
+  const pages = board.pages;
+  const size = pages && pages.length > 0 ? pages[0].size : 0;
+  if (!pages || !size || !pages.every((page, i) => page.size === size && page.addr === pages[0].addr + i * size)) {
+    return `export const board = ${JSON.stringify(board)};\n`;
+  }
+  const start = pages[0].addr;
+  const end = start + pages.length * size;
+  return (
+    `const pages = [];\nfor (let addr = ${start}; addr < ${end}; addr += ${size}) pages.push({ addr: addr, size: ${size} });\n` +
+    `export const board = ${JSON.stringify({ ...board, pages: undefined }).replace(/}$/, ",pages:pages}")};\n`
+  );
 }
 
 function displayPath(absolute: string): string {
