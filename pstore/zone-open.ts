@@ -17,13 +17,48 @@ import {
   seqNewer,
   typeFromName,
 } from "./format";
-import { Entry, Mark, PageState, Policy, Zone, ZoneState, ZonedBackend } from "./zone";
+import { Entry, Mark, PageState, Policy, Zone, ZoneState, ZonedBackend, complete } from "./zone";
 
 /** Bytes read at a time when checking that a page is blank (never a whole page in RAM). */
 const BLANK_CHUNK = 256;
 
 function bySeq(a: Entry, b: Entry): number {
   return (a.seq - b.seq) | 0;
+}
+
+function byValue(a: number, b: number): number {
+  return a - b;
+}
+
+/**
+ * 1 + the newest of `seqs` on the 32-bit circle: the number just before the largest gap between them. When all lie
+ * within 2^31 of each other (all the writer produces) that is the serial-arithmetic newest; with forged numbers
+ * spread around the circle it is the start that runs longest before reusing a number on the medium. 1 when empty.
+ */
+function nextSeqAfter(seqs: number[]): number {
+  const n = seqs.length;
+  if (!n) return 1;
+  seqs.sort(byValue);
+  let top = seqs[n - 1];
+  let gap = (seqs[0] - top) >>> 0;
+  for (let k = 1; k < n; k++) {
+    if (seqs[k] - seqs[k - 1] > gap) {
+      gap = seqs[k] - seqs[k - 1];
+      top = seqs[k - 1];
+    }
+  }
+  return (top + 1) >>> 0;
+}
+
+/** True when page i holds a part of a complete record of z. */
+function holdsLive(z: Zone, i: number): boolean {
+  const list = z.entries_;
+  for (let k = 0; k < list.length; ) {
+    const n = complete(z, k);
+    for (let j = k; j < k + n; j++) if (list[j].page_ === i) return true;
+    k += n || 1;
+  }
+  return false;
 }
 
 /** Gives a zoned backend its open (the boot scan) and lastBoot. */
@@ -44,23 +79,25 @@ export function addZoneOpen(b: ZonedBackend): void {
     const end = s.end_;
     const firstSeq = s.firstSeq_;
     const types: RecordType[] = [];
-    let maxSeq = 0;
-    let hasSeq = false;
+    /** The indexed part of each sequence number, over every zone of the backend. */
+    const seen: { [seq: string]: Entry } = {};
+    /** Every sequence number on the medium (FORMAT.md "Sequence and boot counters at boot"). */
+    const seqs: number[] = [];
     maxBoot = 0;
 
     const size = function (i: number): number {
       return dev.pageSize(i);
     };
     const noteSeq = function (q: number): void {
-      if (!hasSeq || seqNewer(q, maxSeq)) maxSeq = q;
-      hasSeq = true;
+      seqs.push(q);
     };
     const noteBoot = function (n: number): void {
       if (n > maxBoot) maxBoot = n;
     };
-    const blank = function (i: number): boolean {
+    /** True when page i is all 0xFF from `from` on. */
+    const blank = function (i: number, from: number): boolean {
       const n = size(i);
-      for (let off = 0; off < n; off += BLANK_CHUNK) if (!isErased(dev.read(i, off, Math.min(BLANK_CHUNK, n - off)))) return false;
+      for (let off = from; off < n; off += BLANK_CHUNK) if (!isErased(dev.read(i, off, Math.min(BLANK_CHUNK, n - off)))) return false;
       return true;
     };
 
@@ -71,7 +108,7 @@ export function addZoneOpen(b: ZonedBackend): void {
       erases[i] = 0;
       const ph = decodePageHeader(dev.read(i, 0, PAGE_HEADER_SIZE), crc);
       if (!ph) {
-        state[i] = blank(i) ? PageState.Blank : PageState.Damaged;
+        state[i] = blank(i, 0) ? PageState.Blank : PageState.Damaged;
         return;
       }
       state[i] = PageState.Ready;
@@ -81,9 +118,14 @@ export function addZoneOpen(b: ZonedBackend): void {
       let off = PAGE_HEADER_SIZE;
       while (off + RECORD_OVERHEAD <= n) {
         const hb = dev.read(i, off, RECORD_HEADER_SIZE);
-        if (isErased(hb)) break;
+        if (isErased(hb)) {
+          // Free space only if blank to the end: a write must never land on bytes someone else programmed.
+          if (!blank(i, off + RECORD_HEADER_SIZE)) off = n;
+          break;
+        }
         const h = decodeRecordHeader(hb, crc);
-        const len = h ? recordSize(h.storedLength) : 0;
+        // A length beyond the page is as untrustworthy as a bad CRC (and would overflow recordSize).
+        const len = h && h.storedLength <= n ? recordSize(h.storedLength) : n + 1;
         if (!h || off + len > n) {
           // A header that fails its CRC has no length to trust. A write torn while its header (bytes 0..43, one
           // program) went in leaves everything from off+48 untouched, so when blank space or a valid header follows
@@ -106,7 +148,14 @@ export function addZoneOpen(b: ZonedBackend): void {
           const e = h as any as Entry;
           e.page_ = i;
           e.off_ = off;
-          z.entries_.push(e);
+          // Only copied data repeats a sequence number: the first copy in medium order is indexed, the others are
+          // remembered so that erasing the record erases them too.
+          const first = seen[h.seq];
+          if (first) (first.copies_ || (first.copies_ = [])).push(e);
+          else {
+            seen[h.seq] = e;
+            z.entries_.push(e);
+          }
         }
         off += len;
       }
@@ -115,6 +164,7 @@ export function addZoneOpen(b: ZonedBackend): void {
 
     const scan = function (z: Zone): void {
       let known = 0;
+      let empty = 0;
       for (let i = z.first_; i < z.end_; i++) {
         scanPage(z, i);
         if (state[i] === PageState.Ready && erases[i] > known) known = erases[i];
@@ -122,9 +172,14 @@ export function addZoneOpen(b: ZonedBackend): void {
       // A page without a valid header lost its erase count: assume the highest one known, so wear is not understated.
       for (let i = z.first_; i < z.end_; i++) {
         if (state[i] !== PageState.Ready) erases[i] = known;
+        if (state[i] === PageState.Blank || (state[i] === PageState.Ready && end[i] === PAGE_HEADER_SIZE)) empty++;
         if (firstSeq[i] !== Mark.NoRecord && (z.cur_ < 0 || seqNewer(firstSeq[i], firstSeq[z.cur_]))) z.cur_ = i;
       }
       z.entries_.sort(bySeq);
+      // A ring or priority zone without an empty page gets its spare back when idle erases a page holding no live
+      // record. If that page is the current one, a write into it first would leave the zone with no spare and
+      // nothing to reclaim (and the next boot would give up the oldest page): the next write takes a page instead.
+      if (z.policy_ !== Policy.KeepFirst && !empty && z.cur_ >= 0 && !holdsLive(z, z.cur_)) z.cur_ = -1;
     };
 
     let page = 0;
@@ -150,7 +205,7 @@ export function addZoneOpen(b: ZonedBackend): void {
       page += c.pages;
     }
     for (let y = 0; y < s.zones_.length; y++) scan(s.zones_[y]);
-    s.nextSeq_ = hasSeq ? (maxSeq + 1) >>> 0 : 1;
+    s.nextSeq_ = nextSeqAfter(seqs);
     b.types = types;
     b.set_(s);
     const log = inner.log_;

@@ -22,6 +22,10 @@ function readPart(s: ZoneInternals, e: Entry): Uint8Array {
   return s.dev_.read(e.page_, e.off_, recordSize(e.storedLength));
 }
 
+function markErased(s: ZoneInternals, e: Entry): void {
+  s.dev_.program(e.page_, e.off_ + ERASE_MARK_OFFSET, new Uint8Array(4));
+}
+
 function zoneStatus(s: ZoneInternals, z: Zone): ZoneStatus {
   const state = s.state_;
   const end = s.end_;
@@ -105,14 +109,23 @@ export function addZoneReads(b: ZonedBackend): void {
     }
     return out;
   };
-  /** Programs the erase mark of every part; false when there is no such complete record. */
+  /** Programs the erase mark of every part and of every copy still in place; false when there is no such complete record. */
   b.erase = function (seq) {
     const s = b.in_();
     const at = locate(s, seq);
     if (!at) return false;
     const list = at.z.entries_;
     list.splice(list.indexOf(at.parts[0]), at.parts.length);
-    for (let j = 0; j < at.parts.length; j++) s.dev_.program(at.parts[j].page_, at.parts[j].off_ + ERASE_MARK_OFFSET, new Uint8Array(4));
+    for (let j = 0; j < at.parts.length; j++) {
+      const e = at.parts[j];
+      markErased(s, e);
+      const copies = e.copies_ || [];
+      for (let c = 0; c < copies.length; c++) {
+        // The copy's page may have been erased and reused since the scan: mark only the same unerased header.
+        const h = decodeRecordHeader(s.dev_.read(copies[c].page_, copies[c].off_, RECORD_HEADER_SIZE), s.crc_);
+        if (h && h.seq === e.seq && !h.erased) markErased(s, copies[c]);
+      }
+    }
     return true;
   };
   b.status = function (): BackendStatus {

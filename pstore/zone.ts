@@ -54,6 +54,8 @@ export enum Mark {
 export interface Entry extends RecordHeader {
   page_: number;
   off_: number;
+  /** Other intact parts with this sequence number (copied data), not indexed. */
+  copies_?: Entry[];
 }
 
 export interface Zone {

@@ -19,6 +19,7 @@ import { getBoard } from "../boards/index";
 import { createSimHal } from "../hal/sim/index";
 import { Pstore } from "../pstore/core";
 import { formatSummary } from "../tools/cli/summary";
+import { ProtocolError } from "../tools/protocol/errors";
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "pstore-archive-test-"));
@@ -396,4 +397,31 @@ test("a record with the drop flag that carries a payload is decoded as usual", (
   const decoded = decodeRecord("pmsg-flash-17", textParts("still here", { type: RecordType.Pmsg, flags: Flag.Drop }));
   t.is(decoded.outcome, "ok");
   t.is(decoded.text, "still here");
+});
+
+test("a listed record the device overwrote before its fetch is counted as gone and the pull goes on", async (t) => {
+  const root = tempDir();
+  const source = sampleDevice();
+  const gone: SourceRecord = { name: "console-flash-19", seq: 19, boot: 3, parts: 1, storedLength: 40 };
+  const listed = [...source.records.values()].map((r) => r.meta);
+  source.list = async () => [listed[0], gone, ...listed.slice(1)];
+  const fetch = source.fetch.bind(source);
+  // What DeviceClient raises when the service's readPart finds nothing (firmware/service.ts).
+  source.fetch = async (record, progress) => {
+    if (record.name === gone.name) throw new ProtocolError("device-error", `fetch ${record.name} part 0: the device refused: Error: no part 0 of record ${record.name}`);
+    return fetch(record, progress);
+  };
+  const result = await collectRecords(source, new Archive(root), { erase: true });
+  t.deepEqual(result.gone, ["console-flash-19"]);
+  t.deepEqual(result.refused, []);
+  t.deepEqual(result.records.map((r) => r.entry.name).sort(), ["dmesg-flash-17", "event-flash-20", "pmsg-flash-18"]);
+  t.false(filesUnder(root).some((f) => f.includes("console-flash-19")));
+  t.regex(formatSummary(source.deviceId, result, root), /1 listed record was overwritten on the device before it could be fetched: console-flash-19/);
+
+  // Any other device error still ends the pull.
+  const other = sampleDevice();
+  other.fetch = async (record) => {
+    throw new ProtocolError("device-error", `fetch ${record.name} part 0: the device refused: Out of memory`);
+  };
+  await t.throwsAsync(collectRecords(other, new Archive(tempDir()), { erase: true }), { instanceOf: ProtocolError });
 });

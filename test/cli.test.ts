@@ -176,6 +176,7 @@ test("the summary's story names the last reset and the error just before it, wit
   const record = (seq: number, boot: number, type: string, reason: string, text?: string) => ({ entry: entry(seq, boot, type, reason), folder: "", text, written: true, erased: true });
   const story = storyOf({
     refused: [],
+    gone: [],
     records: [
       record(1, 1, "event", "powerloss", "power on"),
       record(2, 1, "dmesg", "exception", "Uncaught Error: first"),
@@ -184,6 +185,6 @@ test("the summary's story names the last reset and the error just before it, wit
     ],
   });
   t.is(story, "watchdog reset after 'Uncaught Error: the real one?[2J'");
-  t.is(storyOf({ refused: [], records: [record(1, 1, "pmsg", "user", "hello")] }), "no crash recorded");
-  t.is(storyOf({ refused: [], records: [] }), "nothing stored");
+  t.is(storyOf({ refused: [], gone: [], records: [record(1, 1, "pmsg", "user", "hello")] }), "no crash recorded");
+  t.is(storyOf({ refused: [], gone: [], records: [] }), "nothing stored");
 });

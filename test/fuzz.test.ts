@@ -15,29 +15,6 @@ import { partProblem, recordProblems } from "../tools/fuzz/verify";
 
 const regressions = join(dirname(fileURLToPath(import.meta.url)), "regressions");
 
-/**
- * Regression inputs whose bug is still open in code this campaign does not own (see docs/RELIABILITY.md,
- * "Open findings"). Their tests are `test.failing` until the fix lands; ava then reports them as passing
- * unexpectedly: remove the name here and they guard the fix from then on.
- */
-const OPEN_BUGS = new Set([
-  // pstore/zone.ts scanPage: recordSize(storedLength) overflows 32 bits for a forged length >= 0x7FFFFFFD.
-  "forged-stored-length-overflows-pad4",
-  // pstore/zone.ts scan and the backend's open: two valid parts with one sequence number are both indexed.
-  "duplicate-record-copy-in-one-zone",
-  "duplicate-seq-other-type",
-  "duplicate-record-copy-in-another-zone",
-  "erased-duplicate-reappears",
-  // pstore/zone.ts scanPage: free space is trusted to be blank after 48 bytes of 0xFF.
-  "write-over-non-blank-free-space-stm32f1",
-  "write-over-non-blank-free-space-silent",
-  "write-over-non-blank-free-space-storage",
-  // pstore/zone.ts: after idle has no more work, a ring zone holds no spare page; the next (clean) boot's scan
-  // then gives up its oldest page. Not understood yet: see docs/RELIABILITY.md "Open findings".
-  "ring-without-spare-after-idle",
-  // tools/image/source.ts openImageSource: imageHal() reads the Storage area outside the try that makes DataErrors.
-  "storage-image-spans-forged",
-]);
 
 function hex(s: string): Uint8Array {
   return new Uint8Array(s.trim().split(/\s+/).map((b) => parseInt(b, 16)));
@@ -99,7 +76,7 @@ test("a case is a pure function of board, seed and index", (t) => {
 });
 
 // 1000 seeded cases (about 170 per default board, both targets each): ~15 s.
-(OPEN_BUGS.size ? test.failing : test)("1000 seeded fuzz cases find no failure", async (t) => {
+test("1000 seeded fuzz cases find no failure", async (t) => {
   const result = await runFuzz({ iterations: 1000, seed: 2024, boards: DEFAULT_BOARDS });
   t.log(`${result.cases} cases, ${result.deviceRuns} device, ${result.hostRuns} host, ${result.failures.length} failures, ${result.seconds.toFixed(1)} s`);
   t.true(result.deviceRuns > 850);
@@ -111,7 +88,7 @@ test("a case is a pure function of board, seed and index", (t) => {
 
 for (const file of readdirSync(regressions).filter((f) => f.endsWith(".img.gz")).sort()) {
   const name = file.replace(/\.img\.gz$/, "");
-  (OPEN_BUGS.has(name) ? test.failing : test)(`regression ${name}`, async (t) => {
+  test(`regression ${name}`, async (t) => {
     t.deepEqual(await replayFile(join(regressions, file)), []);
   });
 }

@@ -1,9 +1,11 @@
 // The pull pipeline, shared by `pstore pull` (a device) and `pstore decode` (an image file): for each listed
 // record, fetch its parts, verify and decode them, archive durably, and only then erase it on the source.
 // A device or archive failure stops the pipeline at once; whatever was archived before stays, and nothing that
-// is not durably archived is ever erased.
+// is not durably archived is ever erased. The one device answer that does not stop it: a listed record the device
+// no longer has (a ring page given up by a write while the pull ran) is gone, not failed.
 
 import { CliError, ExitCode } from "../cli/errors";
+import { ProtocolError } from "../protocol/errors";
 import type { Archive } from "./archive";
 import { decodeRecord } from "./record";
 import type { IndexEntry } from "./record-index";
@@ -48,6 +50,8 @@ export interface CollectResult {
   records: CollectedRecord[];
   /** Records not archived, with the reason (a refused name). They stay on the device. */
   refused: string[];
+  /** Names of listed records the device overwrote (ring or priority zone) before they could be fetched. */
+  gone: string[];
 }
 
 export class InterruptedError extends CliError {
@@ -59,7 +63,7 @@ export class InterruptedError extends CliError {
 export async function collectRecords(source: RecordSource, archive: Archive, options: CollectOptions): Promise<CollectResult> {
   archive.prepare();
   const listed = await source.list();
-  const result: CollectResult = { records: [], refused: [] };
+  const result: CollectResult = { records: [], refused: [], gone: [] };
   for (const record of listed) {
     if (options.signal?.aborted) throw new InterruptedError();
     try {
@@ -73,7 +77,14 @@ export async function collectRecords(source: RecordSource, archive: Archive, opt
       result.records.push({ entry: known, folder: archive.folderOf(source.deviceId, record.boot), written: false, erased: await eraseIfAsked(source, options, record.name) });
       continue;
     }
-    const parts = await source.fetch(record, (done, total) => options.onProgress?.(record.name, done, total));
+    let parts: Uint8Array[];
+    try {
+      parts = await source.fetch(record, (done, total) => options.onProgress?.(record.name, done, total));
+    } catch (error) {
+      if (!goneFromDevice(error, record.name)) throw error;
+      result.gone.push(record.name);
+      continue;
+    }
     if (options.signal?.aborted) throw new InterruptedError();
     const decoded = decodeRecord(record.name, parts);
     if (decoded.header && (decoded.header.boot !== record.boot || decoded.header.seq !== record.seq)) {
@@ -93,6 +104,11 @@ export async function collectRecords(source: RecordSource, archive: Archive, opt
     });
   }
   return result;
+}
+
+/** True when the device answered that it has no such part of `name` (the service's "no part N of record NAME"). */
+function goneFromDevice(error: unknown, name: string): boolean {
+  return error instanceof ProtocolError && error.code === "device-error" && new RegExp(`: no part [0-9]+ of record ${name}$`).test(error.message);
 }
 
 async function eraseIfAsked(source: RecordSource, options: CollectOptions, name: string): Promise<boolean> {

@@ -29,7 +29,7 @@ export async function archiveFrom(source: RecordSource, options: ArchiveRunOptio
   }
   if (options.json) {
     io.stdout.write(
-      JSON.stringify({ device: source.deviceId, archive: root, records: result.records.map((r) => ({ ...r.entry, written: r.written, erased: r.erased, folder: r.folder })), refused: result.refused }, null, 2) + "\n",
+      JSON.stringify({ device: source.deviceId, archive: root, records: result.records.map((r) => ({ ...r.entry, written: r.written, erased: r.erased, folder: r.folder })), refused: result.refused, gone: result.gone }, null, 2) + "\n",
     );
   } else {
     io.stdout.write(formatSummary(source.deviceId, result, root));

@@ -91,6 +91,10 @@ export function formatSummary(deviceId: string, result: CollectResult, archiveRo
   const drops = droppedLine(result);
   if (drops) lines.push(drops);
   for (const problem of result.refused) lines.push(`not archived: ${printable(problem, 200)}`);
+  if (result.gone.length) {
+    const n = result.gone.length;
+    lines.push(`${n} listed record${n === 1 ? " was" : "s were"} overwritten on the device before ${n === 1 ? "it" : "they"} could be fetched: ${result.gone.join(", ")}`);
+  }
   for (const r of result.records) {
     if (r.written && r.entry.problem && r.entry.outcome !== "dropped") lines.push(`${r.entry.outcome}: ${printable(r.entry.problem, 200)}`);
   }

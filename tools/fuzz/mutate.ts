@@ -5,7 +5,8 @@
 import type { FlashImage } from "../../hal/sim/image";
 import { randomBelow } from "../../hal/sim/random";
 import type { MediumPage, SeedImage } from "./corpus";
-import { crc, u32 } from "./verify";
+import { crc32 as crc } from "../../hal/sim/crc";
+import { u32 } from "./verify";
 
 const PAGE_MAGIC = 0x47505350;
 const RECORD_MAGIC = 0x52545350;

@@ -2,16 +2,12 @@
 // pstore/format.ts, so a bug in the shared format code cannot vouch for itself. The fuzz oracles and the soak
 // use it to re-verify every record the device lists and every record the host archives as verified.
 
-import CRC32 from "crc-32";
+import { crc32 as crc } from "../../hal/sim/crc";
 
 const RECORD_MAGIC = 0x52545350;
 const COMMIT_WORD = 0x21544d43;
 const HEADER_BYTES = 48;
 const OVERHEAD = 52;
-
-export function crc(data: Uint8Array): number {
-  return CRC32.buf(data) >>> 0;
-}
 
 export function u32(b: Uint8Array, o: number): number {
   return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;

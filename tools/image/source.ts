@@ -82,9 +82,9 @@ export function openImageSource(bytes: Uint8Array, path: string, boardName: stri
   }
   if (image.board !== board.name) throw new DataError(`${path}: image is of board ${image.board}, not ${board.name} (--board)`);
 
-  const hal = imageHal(image, board, path);
   let backend: Backend;
   try {
+    const hal = imageHal(image, board, path);
     const pages = image.kind === "flash" ? pagesOf(board).length : storagePageCount(hal, board);
     const zones: ZoneConfig[] = [{ name: "image", types: ALL_TYPES, pages, policy: "keep-first" }];
     backend = image.kind === "flash" ? createFlashBackend(hal, board, zones, undefined) : createStorageBackend(hal, board, zones, undefined);
