@@ -47,7 +47,7 @@ export function deviceBoard(board: BoardDefinition): DeviceBoard {
 }
 
 /** Fields only boot-time code (the service module) reads: the resident module's board leaves them out (residentBoard). */
-export type BootOnlyField = "zones" | "backend" | "codec" | "features" | "storagePageSize" | "jsVars" | "lz4HashBits" | "timing";
+export type BootOnlyField = "zones" | "backend" | "codec" | "features" | "storagePageSize" | "jsVars" | "lz4HashBits" | "timing" | "resetReason";
 
 /** What the resident module (crash path, hooks, idle work) reads of the board; a DeviceBoard is one too. */
 export type ResidentBoard = Omit<DeviceBoard, BootOnlyField> & Partial<Pick<DeviceBoard, BootOnlyField>>;
@@ -57,7 +57,7 @@ export type ResidentBoard = Omit<DeviceBoard, BootOnlyField> & Partial<Pick<Devi
  * size) or codec (lz4's table size and speed) reads after boot.
  */
 export function residentBoard(board: DeviceBoard): ResidentBoard {
-  const out: ResidentBoard = { name: board.name, resetReason: board.resetReason };
+  const out: ResidentBoard = { name: board.name };
   if (board.region) out.region = board.region;
   if (board.pages) out.pages = board.pages;
   if (board.retained) out.retained = board.retained;

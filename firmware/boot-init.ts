@@ -5,6 +5,7 @@
 import { board } from "pstore-board";
 import type { ZonedBackend } from "../pstore/zone";
 import { addZoneOpen } from "../pstore/zone-open";
+import { createDeviceReset } from "../hal/device/reset";
 import { PstoreOptions, Settings, resolveSettings } from "./config";
 import type { Runtime } from "./runtime";
 import { startRuntime } from "./runtime-start";
@@ -42,5 +43,5 @@ export function settings(options: PstoreOptions | undefined, running: boolean): 
 export function boot(r: Runtime): void {
   const pending = r.core.pending_;
   for (let i = 0; i < pending.length; i++) if (!pending[i].open) addZoneOpen(pending[i] as ZonedBackend);
-  startRuntime(r);
+  startRuntime(r, createDeviceReset(board.resetReason.kind, board.resetReason.register), board.resetReason.kind);
 }

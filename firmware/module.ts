@@ -11,7 +11,7 @@ import { PayloadCodec, heatshrinkCodec, lz4Codec } from "../pstore/codec";
 import { Tracer } from "../pstore/ftrace";
 import { SERVICE_MODULE } from "./service";
 import type { PstoreOptions, Settings } from "./config";
-import { Runtime } from "./runtime";
+import { Runtime, createRuntime } from "./runtime";
 
 /** Espruino's root scope, where the console devices (USB, Bluetooth, Serial1, Telnet) live. */
 declare var global: any;
@@ -94,7 +94,7 @@ export function start(options?: PstoreOptions): void {
           return hal.clock.uptimeMs();
         })
       : undefined;
-    const r = new Runtime(hal, board, settings, createCodec(), tracer);
+    const r = createRuntime(hal, board, settings, createCodec(), tracer);
     init.boot(r);
     rt = r;
     process.on("uncaughtException", function (e: any) {
@@ -152,20 +152,22 @@ export function flush(): string | undefined {
   return running().flush();
 }
 
-function tracerOf(): Tracer {
-  // Without ftrace built in there is no tracer to look for, only the refusal.
-  const t = PSTORE_FTRACE ? running().tracer : undefined;
-  if (!t) throw new Error("pstore: ftrace is not built into this bundle (" + board.name + ")");
-  return t;
+function noFtrace(): never {
+  throw new Error("pstore: ftrace is not built into this bundle (" + board.name + ")");
 }
 
-export function trace<F extends Function>(fn: F, name: string): F {
-  return tracerOf().trace(fn, name);
-}
+// Without ftrace built in there is no tracer to look for: both calls are the refusal.
+export const trace: <F extends Function>(fn: F, name: string) => F = PSTORE_FTRACE
+  ? function (fn, name) {
+      return running().tracer!.trace(fn, name);
+    }
+  : noFtrace;
 
-export function traceObject(obj: any, prefix: string): any {
-  return tracerOf().traceObject(obj, prefix);
-}
+export const traceObject: (obj: any, prefix: string) => any = PSTORE_FTRACE
+  ? function (obj, prefix) {
+      return running().tracer!.traceObject(obj, prefix);
+    }
+  : noFtrace;
 
 /** For the service module: where its frames go. Straight to the host: through the captured console the frames
  * would fill the ring, then the console records, which the next pull would fetch again. */

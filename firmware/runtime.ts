@@ -5,9 +5,9 @@ import type { ResidentBoard } from "../boards/device";
 import type { Hal } from "../hal/types";
 import { Pstore } from "../pstore/core";
 import type { RecordMeta } from "../pstore/backend";
-import { ConsoleRing, flushConsole } from "../pstore/console";
+import { ConsoleRing, createConsoleRing, flushConsole } from "../pstore/console";
 import { describeUncaught, dumpDmesg } from "../pstore/dmesg";
-import { BootInfo, Events } from "../pstore/event";
+import { BootInfo, Events, createEvents } from "../pstore/event";
 import { Flag, Reason, RecordType } from "../pstore/format";
 import { FrontendContext, saveRecord } from "../pstore/frontend";
 import type { Tracer } from "../pstore/ftrace";
@@ -19,10 +19,41 @@ import { addRuntimeReads } from "./runtime-read";
 import { startRuntime } from "./runtime-start";
 
 /**
- * start() (runtime-start.ts) and the read side (runtime-read.ts): on the host part of every Runtime, on the device
- * in the service module.
+ * A running pstore. A closure rather than a class: in the resident module every `this.` costs bytes. The fields
+ * are what the service module (runtime-start.ts, runtime-read.ts) reads; start() and the read side are added to
+ * every Runtime on the host, on the device by the service module.
  */
 export interface Runtime {
+  readonly core: Pstore;
+  readonly ring_: ConsoleRing;
+  readonly ctx_: FrontendContext;
+  readonly events_: Events;
+  readonly pmsg: Pmsg;
+  readonly hal: Hal;
+  readonly board_: ResidentBoard;
+  readonly settings_: Settings;
+  readonly tracer: Tracer | undefined;
+  bootInfo: BootInfo | undefined;
+  /** Console output captured through LoopbackB. */
+  consoleData(text: string): void;
+  /** The crash path: breadcrumb first (cheapest, and it survives a reset that cuts the writes short), then dumps. */
+  crash(reason: Reason, headline: string): string | undefined;
+  /** process.on('uncaughtException'): the firmware stays silent once a handler exists, so print as it would. */
+  uncaught(e: any): string | undefined;
+  /** E.on('errorFlag'): an event per new flag; MEMORY (the interpreter ran out) is also dumped like a crash. */
+  errorFlags(flags: string[]): void;
+  /**
+   * E.on('kill'): a clean end. The console goes to flash; the retained ring, now saved, is emptied so the next
+   * boot does not commit it again, and the breadcrumb says "shutdown" unless this run crashed.
+   */
+  kill(): void;
+  /**
+   * Idle work from a timer: one erase or page preparation, the periodic console flush, the clean-run check.
+   * Returns whether more erase work is waiting (the caller then comes back soon rather than after idleSeconds).
+   */
+  tick(): boolean;
+  /** Writes the console printed since the last flush now. */
+  flush(): string | undefined;
   /**
    * Boot scan, retained-RAM commit, reset reason and boot event. A failure is reported, not thrown: the hooks
    * installed after this still catch what they can, and status() shows which backend failed.
@@ -38,134 +69,122 @@ export interface Runtime {
   status(): object;
 }
 
-export class Runtime {
-  readonly core: Pstore;
-  readonly ring_: ConsoleRing;
-  readonly ctx_: FrontendContext;
-  readonly events_: Events;
-  readonly pmsg: Pmsg;
-  bootInfo: BootInfo | undefined;
-  private lastFlush_ = 0;
-  private cleanChecked_ = false;
+export function createRuntime(
+  hal: Hal,
+  board: ResidentBoard,
+  settings: Settings,
+  codec: PayloadCodec | undefined,
+  tracer: Tracer | undefined,
+): Runtime {
+  // The core filters nothing itself: max_reason applies to dumps (dmesg, event), never to pmsg or console.
+  const core = new Pstore(hal, { board: board, zones: settings.zones, backend: settings.backend, debug: settings.debug });
+  const ctx: FrontendContext = { core_: core, codec_: settings.codec === "raw" ? undefined : codec, crashBudgetMs_: settings.crashBudgetMs };
+  const ring = createConsoleRing(
+    settings.consoleBytes,
+    (typeof PSTORE_RETAINED === "undefined" || PSTORE_RETAINED)
+      ? function (chunk: Uint8Array) {
+          // Looked up on every call: start() drops the ram backend when its area turns out unusable.
+          if (core.ram) core.ram.appendConsole(chunk);
+        }
+      : undefined,
+  );
+  const events = createEvents(ctx, settings.maxReason);
+  const clock = hal.clock;
+  let lastFlush = 0;
+  let cleanChecked = false;
 
-  constructor(
-    readonly hal: Hal,
-    readonly board_: ResidentBoard,
-    readonly settings_: Settings,
-    codec: PayloadCodec | undefined,
-    readonly tracer: Tracer | undefined,
-  ) {
-    const debug = settings_.debug ? hal.log : undefined;
-    // The core filters nothing itself: max_reason applies to dumps (dmesg, event), never to pmsg or console.
-    this.core = new Pstore(hal, { board: board_, zones: settings_.zones, backend: settings_.backend, debug: settings_.debug });
-    this.ctx_ = { core_: this.core, codec_: settings_.codec === "raw" ? undefined : codec, crashBudgetMs_: settings_.crashBudgetMs, debug_: debug };
-    const core = this.core;
-    // Looked up on every call: start() drops the ram backend when its area turns out unusable.
-    this.ring_ = new ConsoleRing(
-      settings_.consoleBytes,
-      (typeof PSTORE_RETAINED === "undefined" || PSTORE_RETAINED)
-        ? function (chunk: Uint8Array) {
-            if (core.ram) core.ram.appendConsole(chunk);
-          }
-        : undefined,
-    );
-    this.events_ = new Events(this.ctx_, settings_.maxReason);
-    const clock = hal.clock;
-    this.pmsg = createPmsg(this.ctx_, settings_.pmsgPerMinute, function () {
-      return clock.uptimeMs();
-    });
-  }
+  const unsaved = function (what: string, e: any): void {
+    hal.log("pstore: could not save " + what + ": " + e);
+  };
 
-  /** Console output captured through LoopbackB. */
-  consoleData(text: string): void {
-    this.ring_.append(text);
-  }
-
-  /** The crash path: breadcrumb first (cheapest, and it survives a reset that cuts the writes short), then dumps. */
-  crash(reason: Reason, headline: string): string | undefined {
+  const crash = function (reason: Reason, headline: string): string | undefined {
     try {
-      this.events_.noteCrash(reason);
+      if (typeof PSTORE_RETAINED === "undefined" || PSTORE_RETAINED) events.noteCrash(reason);
       // max_reason applies to dumps (dmesg, ftrace and the console with them), never to pmsg or periodic flushes.
-      if (reason > this.settings_.maxReason) return undefined;
-      const name = dumpDmesg(this.ctx_, this.ring_, this.settings_.headlineMax, reason, headline);
-      const snap = this.tracer && this.tracer.snapshot();
-      if (snap) saveRecord(this.ctx_, RecordType.Ftrace, reason, snap, true, Flag.FtraceNames);
+      if (reason > settings.maxReason) return undefined;
+      const name = dumpDmesg(ctx, ring, settings.headlineMax, reason, headline);
+      const snap = tracer && tracer.snapshot();
+      if (snap) saveRecord(ctx, RecordType.Ftrace, reason, snap, true, Flag.FtraceNames);
       // And the console since the last flush, so the console zone's history runs up to the crash without a gap.
-      flushConsole(this.ctx_, this.ring_, reason, true);
+      flushConsole(ctx, ring, reason, true);
       return name;
     } catch (e) {
       // A failing store must not turn one crash into an endless chain of them.
-      this.unsaved_("a record of reason " + reason, e);
+      unsaved("a record of reason " + reason, e);
       return undefined;
     }
-  }
-
-  private unsaved_(what: string, e: any): void {
-    this.hal.log("pstore: could not save " + what + ": " + e);
-  }
-
-  /** process.on('uncaughtException'): the firmware stays silent once a handler exists, so print as it would. */
-  uncaught(e: any): string | undefined {
-    const d = describeUncaught(e);
-    this.hal.log(d.text);
-    return this.crash(d.reason, d.text);
-  }
-
-  /** E.on('errorFlag'): an event per new flag; MEMORY (the interpreter ran out) is also dumped like a crash. */
-  errorFlags(flags: string[]): void {
-    try {
-      this.events_.errorFlags(flags);
-    } catch (e) {
-      this.unsaved_("error flags", e);
-    }
-    if (flags.indexOf("MEMORY") >= 0) this.crash(Reason.Oom, "OUT OF MEMORY (error flags: " + flags.join(",") + ")");
-  }
-
-  /**
-   * E.on('kill'): a clean end. The console goes to flash; the retained ring, now saved, is emptied so the next
-   * boot does not commit it again, and the breadcrumb says "shutdown" unless this run crashed.
-   */
-  kill(): void {
-    try {
-      const name = flushConsole(this.ctx_, this.ring_, Reason.Shutdown, true);
-      if (Reason.Shutdown <= this.settings_.maxReason) dumpDmesg(this.ctx_, this.ring_, this.settings_.headlineMax, Reason.Shutdown, "Shutdown");
-      const ram = (typeof PSTORE_RETAINED === "undefined" || PSTORE_RETAINED) && this.core.ram;
-      if (ram) {
-        if (name) ram.setBoot(this.core.boot);
-        ram.setBreadcrumb(this.events_.runReason || Reason.Shutdown);
-      }
-    } catch (e) {
-      this.unsaved_("at shutdown", e);
-    }
-  }
-
-  /**
-   * Idle work from a timer: one erase or page preparation, the periodic console flush, the clean-run check.
-   * Returns whether more erase work is waiting (the caller then comes back soon rather than after idleSeconds).
-   */
-  tick(): boolean {
-    const more = this.core.idle();
-    const up = this.hal.clock.uptimeMs();
-    const every = this.settings_.consoleFlushSeconds * 1000;
-    if (every && up - this.lastFlush_ >= every) {
-      this.lastFlush_ = up;
-      flushConsole(this.ctx_, this.ring_, Reason.Periodic, false);
-    }
-    if (!this.cleanChecked_ && up >= this.settings_.cleanRunSeconds * 1000) {
-      this.cleanChecked_ = true;
-      this.events_.cleanRun();
-    }
-    return more;
-  }
-
-  flush(): string | undefined {
-    return flushConsole(this.ctx_, this.ring_, Reason.Periodic, false);
-  }
-}
-
-if (typeof PSTORE_BOARD === "undefined") {
-  Runtime.prototype.start = function (this: Runtime) {
-    return startRuntime(this);
   };
-  addRuntimeReads(Runtime.prototype);
+
+  const flush = function (): string | undefined {
+    return flushConsole(ctx, ring, Reason.Periodic, false);
+  };
+
+  const rt = {
+    core: core,
+    ring_: ring,
+    ctx_: ctx,
+    events_: events,
+    hal: hal,
+    board_: board,
+    settings_: settings,
+    tracer: tracer,
+    bootInfo: undefined,
+    pmsg: createPmsg(ctx, settings.pmsgPerMinute, function () {
+      return clock.uptimeMs();
+    }),
+    consoleData: ring.append,
+    crash: crash,
+    uncaught: function (e: any) {
+      const d = describeUncaught(e);
+      hal.log(d.text);
+      return crash(d.reason, d.text);
+    },
+    errorFlags: function (flags: string[]) {
+      try {
+        events.errorFlags(flags);
+      } catch (e) {
+        unsaved("error flags", e);
+      }
+      if (flags.indexOf("MEMORY") >= 0) crash(Reason.Oom, "OUT OF MEMORY (error flags: " + flags.join(",") + ")");
+    },
+    kill: function () {
+      try {
+        const name = flushConsole(ctx, ring, Reason.Shutdown, true);
+        if (Reason.Shutdown <= settings.maxReason) dumpDmesg(ctx, ring, settings.headlineMax, Reason.Shutdown, "Shutdown");
+        if (typeof PSTORE_RETAINED === "undefined" || PSTORE_RETAINED) {
+          const ram = core.ram;
+          if (ram) {
+            if (name) ram.setBoot(core.boot);
+            ram.setBreadcrumb(events.runReason_ || Reason.Shutdown);
+          }
+        }
+      } catch (e) {
+        unsaved("at shutdown", e);
+      }
+    },
+    tick: function () {
+      const more = core.idle();
+      const up = clock.uptimeMs();
+      const every = settings.consoleFlushSeconds * 1000;
+      if (every && up - lastFlush >= every) {
+        lastFlush = up;
+        flush();
+      }
+      // The crash counter it sets back lives in retained RAM.
+      if ((typeof PSTORE_RETAINED === "undefined" || PSTORE_RETAINED) && !cleanChecked && up >= settings.cleanRunSeconds * 1000) {
+        cleanChecked = true;
+        events.cleanRun();
+      }
+      return more;
+    },
+    flush: flush,
+  } as Runtime;
+  if (typeof PSTORE_BOARD === "undefined") {
+    rt.start = function () {
+      // Host boards (hal/sim) always have both.
+      return startRuntime(rt, hal.reset!, board.resetReason!.kind);
+    };
+    addRuntimeReads(rt);
+  }
+  return rt;
 }

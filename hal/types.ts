@@ -46,7 +46,11 @@ export interface ResetReasonHal {
 export interface Hal {
   crc32(data: Uint8Array): number;
   clock: ClockHal;
-  reset: ResetReasonHal;
+  /**
+   * Read once per boot, by the boot event. The device hal leaves it out: the boot code (the service module) makes
+   * its own from the board, so the resident module does not carry the register access.
+   */
+  reset?: ResetReasonHal;
   flash?: FlashHal;
   retained?: RetainedHal;
   storage?: StorageHal;

@@ -77,10 +77,10 @@ export interface Backend {
   read(seq: number, part: number): Uint8Array | undefined;
   /** The stored payload, parts joined, or undefined when the record is gone. */
   readPayload(meta: RecordMeta): Uint8Array | undefined;
-  /** Stores a record; undefined when the record was dropped (zone full under its policy). May erase. */
-  write(req: WriteRequest): RecordMeta | undefined;
+  /** Stores a record and returns its name; undefined when it was dropped (zone full under its policy). May erase. */
+  write(req: WriteRequest): string | undefined;
   /** As write, but never erases: uses only space prepared beforehand. */
-  writeCrash(req: WriteRequest): RecordMeta | undefined;
+  writeCrash(req: WriteRequest): string | undefined;
   erase(seq: number): boolean;
   /** Does one piece of deferred work (an erase or a page preparation); returns whether work remains. */
   idle(): boolean;

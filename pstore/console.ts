@@ -14,65 +14,68 @@
 import { Flag, Reason, RecordType } from "./format";
 import { FrontendContext, saveRecord } from "./frontend";
 
-export class ConsoleRing {
+/** A closure rather than a class: in the resident module every `this.` costs bytes. */
+export interface ConsoleRing {
   readonly bytes: Uint8Array;
   /** Bytes ever appended (mod 2^32). */
-  written = 0;
+  written: number;
   /** `written` at the last flush. */
-  flushed_ = 0;
-  /** Index the next byte goes to (kept apart from `written`, which wraps at 2^32). */
-  private head_ = 0;
-
-  constructor(size: number, private mirror_?: (chunk: Uint8Array) => void) {
-    this.bytes = new Uint8Array(size);
-  }
-
-  append(text: string): void {
-    const ring = this.bytes;
-    const size = ring.length;
-    // Only the last `size` characters can survive; skip the rest without touching them.
-    const skip = text.length > size ? text.length - size : 0;
-    let at = (this.head_ + skip) % size;
-    const start = at;
-    for (let i = skip; i < text.length; i++) {
-      ring[at] = text.charCodeAt(i);
-      at = at + 1 < size ? at + 1 : 0;
-    }
-    this.head_ = at;
-    this.written = (this.written + text.length) >>> 0;
-    if ((typeof PSTORE_RETAINED === "undefined" || PSTORE_RETAINED) && this.mirror_ && text.length) {
-      if (at > start) this.mirror_(ring.subarray(start, at));
-      else {
-        this.mirror_(ring.subarray(start));
-        this.mirror_(ring.subarray(0, at));
-      }
-    }
-  }
-
+  flushed_: number;
+  append(text: string): void;
   /** Bytes not yet flushed. */
-  pending(): number {
-    return (this.written - this.flushed_) >>> 0;
-  }
-
+  pending(): number;
   /**
    * The last `max` bytes (at most the ring size), oldest first, in a new array. `lost` tells whether more than
    * that was printed since `from` (a `written` value), i.e. the copy does not reach back to `from`.
    */
-  tail(max: number, from: number): { bytes: Uint8Array; lost: boolean } {
-    const ring = this.bytes;
-    const since = (this.written - from) >>> 0;
-    let n = since < ring.length ? since : ring.length;
-    if (n > max) n = max;
-    const out = new Uint8Array(n);
-    const end = this.head_;
-    const first = (end - n + ring.length) % ring.length;
-    if (first + n <= ring.length) out.set(ring.subarray(first, first + n));
-    else {
-      out.set(ring.subarray(first));
-      out.set(ring.subarray(0, end), ring.length - first);
-    }
-    return { bytes: out, lost: since > n };
-  }
+  tail(max: number, from: number): { bytes: Uint8Array; lost: boolean };
+}
+
+export function createConsoleRing(size: number, mirror?: (chunk: Uint8Array) => void): ConsoleRing {
+  const bytes = new Uint8Array(size);
+  /** Index the next byte goes to (kept apart from `written`, which wraps at 2^32). */
+  let head = 0;
+  const ring: ConsoleRing = {
+    bytes: bytes,
+    written: 0,
+    flushed_: 0,
+    append: function (text) {
+      // Only the last `size` characters can survive; skip the rest without touching them.
+      const skip = text.length > size ? text.length - size : 0;
+      let at = (head + skip) % size;
+      const start = at;
+      for (let i = skip; i < text.length; i++) {
+        bytes[at] = text.charCodeAt(i);
+        at = at + 1 < size ? at + 1 : 0;
+      }
+      head = at;
+      ring.written = (ring.written + text.length) >>> 0;
+      if ((typeof PSTORE_RETAINED === "undefined" || PSTORE_RETAINED) && mirror && text.length) {
+        if (at > start) mirror(bytes.subarray(start, at));
+        else {
+          mirror(bytes.subarray(start));
+          mirror(bytes.subarray(0, at));
+        }
+      }
+    },
+    pending: function () {
+      return (ring.written - ring.flushed_) >>> 0;
+    },
+    tail: function (max, from) {
+      const since = (ring.written - from) >>> 0;
+      let n = since < size ? since : size;
+      if (n > max) n = max;
+      const out = new Uint8Array(n);
+      const first = (head - n + size) % size;
+      if (first + n <= size) out.set(bytes.subarray(first, first + n));
+      else {
+        out.set(bytes.subarray(first));
+        out.set(bytes.subarray(0, head), size - first);
+      }
+      return { bytes: out, lost: since > n };
+    },
+  };
+  return ring;
 }
 
 /**

@@ -56,6 +56,8 @@ export interface StoreStatus {
 export interface Pstore {
   /** Opens every backend (boot scan), sets the boot counter, commits the previous run's retained RAM. */
   start(): void;
+  /** Adds a backend before start(); throws naming what is wrong with it. Host only: a device has its backend built in. */
+  register(b: Backend): void;
   /** Every record of every working backend, by boot then sequence. */
   list(): RecordMeta[];
   /** A record's metadata and stored payload (parts joined, still encoded with meta.codec); undefined if unknown or damaged. */
@@ -112,14 +114,6 @@ export class Pstore {
     if (this.log_) this.log_("pstore: " + s);
   }
 
-  /** Adds a backend before start(); throws naming what is wrong with it. */
-  register(b: Backend): void {
-    // Only host code registers backends of its own: a device bundle has no use for the checks.
-    const problem = typeof PSTORE_BOARD === "undefined" ? backendProblem(b, this.pending_) : undefined;
-    if (problem) throw new Error("pstore: " + problem);
-    this.pending_.push(b);
-  }
-
   /**
    * Stores a record and returns its name. Undefined when it was not stored: reason above maxReason, the zone's
    * policy dropped it (counted in status), or no working backend stores the type. Throws when the record could
@@ -151,9 +145,10 @@ export class Pstore {
       time: now ? Math.floor(wall) : 0,
       uptime: o.uptime === undefined ? Math.floor(clock.uptimeMs()) : o.uptime,
     };
-    const meta = o.crash ? b.writeCrash(req) : b.write(req);
-    if (meta) this.say_("wrote " + meta.name + " (" + payload.length + " bytes)");
-    return meta && meta.name;
+    const name = o.crash ? b.writeCrash(req) : b.write(req);
+    // The reason by number: its name table is not worth its bytes in the resident module (see Reason in format.ts).
+    if (name) this.say_("wrote " + name + " (reason " + reason + ", " + req.originalLength + " bytes, " + payload.length + " stored)");
+    return name;
   }
 
   /** One piece of deferred work (an erase or a page preparation) per backend; true while more remains. */
@@ -167,6 +162,11 @@ export class Pstore {
 if (typeof PSTORE_BOARD === "undefined") {
   Pstore.prototype.start = function (this: Pstore) {
     startStore(this);
+  };
+  Pstore.prototype.register = function (this: Pstore, b: Backend) {
+    const problem = backendProblem(b, this.pending_);
+    if (problem) throw new Error("pstore: " + problem);
+    this.pending_.push(b);
   };
   addStoreReads(Pstore.prototype);
 }

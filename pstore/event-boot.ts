@@ -2,9 +2,10 @@
 // retained-RAM commit, so on the device it lives in the service module with the rest of the boot-only code.
 
 import type { ResetReasonKind } from "../boards/types";
-import type { Hal } from "../hal/types";
+import type { Hal, ResetReasonHal } from "../hal/types";
 import { Reason, reasonName } from "./format";
 import type { BootInfo, Events } from "./event";
+import type { Pstore } from "./core";
 
 /**
  * Reset register decode (ESPRUINO.md §5), most telling cause first.
@@ -34,15 +35,14 @@ function isCrash(reason: Reason): boolean {
 }
 
 /**
- * Reads and clears the reset register, works out how the previous run ended, updates the crash counter and writes
- * the boot event.
+ * Reads and clears the reset register (`reset`, of a chip of `kind`), works out how the previous run ended, updates
+ * the crash counter and writes the boot event.
  */
-export function bootEvent(events: Events, hal: Hal, kind: ResetReasonKind): BootInfo {
-  const core = events.ctx_.core_;
-  const raw = hal.reset.readRaw();
-  hal.reset.clear();
+export function bootEvent(core: Pstore, events: Events, hal: Hal, reset: ResetReasonHal, kind: ResetReasonKind): BootInfo {
+  const raw = reset.readRaw();
+  reset.clear();
   let reason = decodeResetReason(kind, raw);
-  const ram = events.ram;
+  const ram = core.ram;
   const prev = ram && ram.previous;
   const info: any = { event: "boot", cause: "", raw: raw, boot: core.boot };
   let crashes = 0;

@@ -14,7 +14,6 @@
 // recorded a reason before the reset (panic, oom, exception, rejection). Each abnormal end adds one; a run that
 // stays up `cleanRunSeconds` without a crash sets it back to 0 (firmware/module.ts calls cleanRun()).
 
-import type { RamBackend } from "./backends/ram";
 import { Reason, RecordType } from "./format";
 import { textToBytes } from "./codec";
 import { FrontendContext, saveRecord } from "./frontend";
@@ -33,51 +32,57 @@ export interface BootInfo {
   record: string | undefined;
 }
 
-export class Events {
-  /** Most important reason recorded by a crash hook in this run (Reason.None: none yet). */
-  runReason = Reason.None;
-  private flagsSeen_: string[] = [];
-
-  constructor(
-    readonly ctx_: FrontendContext,
-    public maxReason_: Reason,
-  ) {}
-
-  /** The retained-RAM backend, while the store has a working one. */
-  get ram(): RamBackend | undefined {
-    return this.ctx_.core_.ram;
-  }
-
-  save_(reason: Reason, info: object, crash: boolean): string | undefined {
-    if (reason > this.maxReason_) return undefined;
-    const text = JSON.stringify(info);
-    return saveRecord(this.ctx_, RecordType.Event, reason, textToBytes(text), crash, 0);
-  }
-
-  /** Remembers a crash in the retained breadcrumb, so the next boot counts it even if no JavaScript runs again. */
-  noteCrash(reason: Reason): void {
-    if (this.runReason !== Reason.None && this.runReason <= reason) return;
-    this.runReason = reason;
-    const ram = (typeof PSTORE_RETAINED === "undefined" || PSTORE_RETAINED) && this.ram;
-    if (ram) ram.setBreadcrumb(reason);
-  }
-
-  /** The run has been up long enough without a crash: the chain of crashes is over. */
-  cleanRun(): void {
-    const ram = (typeof PSTORE_RETAINED === "undefined" || PSTORE_RETAINED) && this.ram;
-    if (ram && this.runReason === Reason.None && ram.crashCount()) ram.setCrashCount(0);
-  }
-
+/**
+ * A closure rather than a class: in the resident module every `this.` costs bytes. The breadcrumb and the crash
+ * counter live in retained RAM, so runReason_, noteCrash and cleanRun exist only with it built in (PSTORE_RETAINED;
+ * always on the host): callers guard them with the same flag.
+ */
+export interface Events {
+  /** Writes an event record (JSON) unless `reason` is above max_reason. */
+  save_(reason: Reason, info: object, crash: boolean): string | undefined;
   /** New interpreter error flags (E.on('errorFlag')): one event record per flag name per run. */
-  errorFlags(flags: string[]): string | undefined {
-    const fresh: string[] = [];
-    for (let i = 0; i < flags.length; i++) {
-      if (this.flagsSeen_.indexOf(flags[i]) < 0) {
-        this.flagsSeen_.push(flags[i]);
-        fresh.push(flags[i]);
+  errorFlags(flags: string[]): string | undefined;
+  /** Most important reason recorded by a crash hook in this run (Reason.None: none yet). */
+  runReason_: Reason;
+  /** Remembers a crash in the retained breadcrumb, so the next boot counts it even if no JavaScript runs again. */
+  noteCrash(reason: Reason): void;
+  /** The run has been up long enough without a crash: the chain of crashes is over. */
+  cleanRun(): void;
+}
+
+export function createEvents(ctx: FrontendContext, maxReason: Reason): Events {
+  const flagsSeen: string[] = [];
+  const save = function (reason: Reason, info: object, crash: boolean): string | undefined {
+    if (reason > maxReason) return undefined;
+    return saveRecord(ctx, RecordType.Event, reason, textToBytes(JSON.stringify(info)), crash, 0);
+  };
+  const ev = {
+    save_: save,
+    errorFlags: function (flags: string[]) {
+      const fresh: string[] = [];
+      for (let i = 0; i < flags.length; i++) {
+        if (flagsSeen.indexOf(flags[i]) < 0) {
+          flagsSeen.push(flags[i]);
+          fresh.push(flags[i]);
+        }
       }
-    }
-    if (!fresh.length) return undefined;
-    return this.save_(fresh.indexOf("MEMORY") >= 0 ? Reason.Oom : Reason.ErrorFlag, { event: "errorFlag", flags: fresh }, true);
+      if (!fresh.length) return undefined;
+      return save(fresh.indexOf("MEMORY") >= 0 ? Reason.Oom : Reason.ErrorFlag, { event: "errorFlag", flags: fresh }, true);
+    },
+  } as Events;
+  if (typeof PSTORE_RETAINED === "undefined" || PSTORE_RETAINED) {
+    ev.runReason_ = Reason.None;
+    ev.noteCrash = function (reason) {
+      if (ev.runReason_ !== Reason.None && ev.runReason_ <= reason) return;
+      ev.runReason_ = reason;
+      // The store's retained-RAM backend, while it has a working one.
+      const ram = ctx.core_.ram;
+      if (ram) ram.setBreadcrumb(reason);
+    };
+    ev.cleanRun = function () {
+      const ram = ctx.core_.ram;
+      if (ram && ev.runReason_ === Reason.None && ram.crashCount()) ram.setCrashCount(0);
+    };
   }
+  return ev;
 }

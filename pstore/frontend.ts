@@ -1,10 +1,10 @@
-// What every frontend shares: the store, the payload codec and the debug voice. One call turns a frontend's
+// What every frontend shares: the store and the payload codec. One call turns a frontend's
 // bytes into a stored record, with the codec rule of codec.ts applied.
 
 import type { Pstore } from "./core";
 import type { PayloadCodec } from "./codec";
 import { encodePayload } from "./codec";
-import { Reason, RecordType, typeName } from "./format";
+import { Reason, RecordType } from "./format";
 
 export interface FrontendContext {
   core_: Pstore;
@@ -12,8 +12,6 @@ export interface FrontendContext {
   codec_: PayloadCodec | undefined;
   /** Crash-path compression budget in ms (codec.ts). */
   crashBudgetMs_: number;
-  /** Set when the `debug` option is on: pstore explains what it does on the console. */
-  debug_: ((line: string) => void) | undefined;
 }
 
 /** Stores `data` as a record; returns its name, or undefined when the store did not keep it (see Pstore.write). */
@@ -26,13 +24,6 @@ export function saveRecord(
   flags: number,
 ): string | undefined {
   const enc = encodePayload(ctx.codec_, data, crash, ctx.crashBudgetMs_);
-  const name = ctx.core_.write(type, reason, enc.bytes, { codec: enc.codec, flags: flags, crash: crash, originalLength: data.length });
-  if (ctx.debug_) {
-    ctx.debug_(
-      // The reason by number: its name table is not worth its bytes in the resident module (see Reason in format.ts).
-      "pstore: " + typeName(type) + " (reason " + reason + ", " + data.length + " bytes, " + enc.bytes.length + " stored) " +
-        (name ? "-> " + name : "not kept"),
-    );
-  }
-  return name;
+  // The debug line is the core's ("wrote …"), which sees every write, the frontends' and the host's.
+  return ctx.core_.write(type, reason, enc.bytes, { codec: enc.codec, flags: flags, crash: crash, originalLength: data.length });
 }

@@ -3,9 +3,31 @@
 // it to the running backends on first use; on the host createZonedBackend adds it at once.
 
 import type { BackendStatus, RecordMeta, ZoneStatus } from "./backend";
-import { ERASE_MARK_OFFSET, Flag, PAGE_HEADER_SIZE, RECORD_HEADER_SIZE, RECORD_OVERHEAD, decodeRecordHeader, recordIntact, recordSize } from "./format";
+import { ERASE_MARK_OFFSET, Flag, PAGE_HEADER_SIZE, RECORD_HEADER_SIZE, RECORD_OVERHEAD, decodeRecordHeader, recordIntact, recordName, recordSize } from "./format";
 import { POLICY_NAMES } from "../boards/zone-check";
-import { Entry, PageState, Zone, ZoneInternals, ZonedBackend, complete, recordMeta } from "./zone";
+import { Entry, PageState, Zone, ZoneInternals, ZonedBackend, complete } from "./zone";
+
+/** The metadata of the record whose first part is entries_[k] of z, stored by backend `name`. */
+function recordMeta(z: Zone, k: number, name: string): RecordMeta {
+  const e = z.entries_[k];
+  let stored = 0;
+  for (let j = k; j < k + e.parts; j++) stored += z.entries_[j].storedLength;
+  return {
+    name: recordName(e.type, name, e.seq),
+    backend: name,
+    type: e.type,
+    reason: e.reason,
+    codec: e.codec,
+    flags: e.flags,
+    seq: e.seq,
+    boot: e.boot,
+    time: e.time,
+    uptime: e.uptime,
+    storedLength: stored,
+    originalLength: e.originalLength,
+    parts: e.parts,
+  };
+}
 
 /** The zone holding complete record `seq` and its parts, or undefined. */
 function locate(s: ZoneInternals, seq: number): { z: Zone; parts: Entry[] } | undefined {

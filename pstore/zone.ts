@@ -4,7 +4,7 @@
 // Written as one closure (no class): state in local variables keeps the device bundle small.
 
 import type { ZoneConfig } from "../boards/types";
-import type { Backend, RecordMeta, WriteRequest } from "./backend";
+import type { Backend, WriteRequest } from "./backend";
 import { addZoneReads } from "./zone-read";
 import { addZoneOpen } from "./zone-open";
 import type { PageDevice } from "./pages";
@@ -89,28 +89,6 @@ export function complete(z: Zone, k: number): number {
     if (!p || p.seq !== ((e.seq + j) >>> 0) || p.part !== j || p.parts !== e.parts || p.type !== e.type || p.boot !== e.boot) return 0;
   }
   return e.parts;
-}
-
-/** The metadata of the record whose first part is entries_[k] of z, stored by backend `name`. */
-export function recordMeta(z: Zone, k: number, name: string): RecordMeta {
-  const e = z.entries_[k];
-  let stored = 0;
-  for (let j = k; j < k + e.parts; j++) stored += z.entries_[j].storedLength;
-  return {
-    name: recordName(e.type, name, e.seq),
-    backend: name,
-    type: e.type,
-    reason: e.reason,
-    codec: e.codec,
-    flags: e.flags,
-    seq: e.seq,
-    boot: e.boot,
-    time: e.time,
-    uptime: e.uptime,
-    storedLength: stored,
-    originalLength: e.originalLength,
-    parts: e.parts,
-  };
 }
 
 /** What the boot scan (zone-open.ts) finds and hands to the backend. */
@@ -380,10 +358,10 @@ export function createZonedBackend(
   }
 
   /**
-   * Stores a record (split into parts when needed); returns the index of its first part, or -1 when the policy
-   * dropped it. `crash`: use only prepared space, never erase. Throws when the record could never fit the zone.
+   * Stores a record (split into parts when needed); returns its first part, or undefined when the policy dropped
+   * it. `crash`: use only prepared space, never erase. Throws when the record could never fit the zone.
    */
-  function write(z: Zone, req: WriteRequest, crash: boolean): number {
+  function write(z: Zone, req: WriteRequest, crash: boolean): Entry | undefined {
     const payload = req.payload;
     const n = payload.length;
     const max = z.part_;
@@ -391,7 +369,7 @@ export function createZonedBackend(
     const keepFirst = z.policy_ === Policy.KeepFirst;
     if (parts > z.parts_) throw new Error("zone " + z.name_ + ": " + n + " bytes is larger than the zone holds (" + z.parts_ * max + ")");
     // Keep-first (and crash writes anywhere) must not start a multi-part record that cannot be finished.
-    if (pagesNeeded(z, n, parts) > emptyCount(z) && (crash || (keepFirst && reclaimable(z, undefined) < 0))) return dropped(z, req, n), -1;
+    if (pagesNeeded(z, n, parts) > emptyCount(z) && (crash || (keepFirst && reclaimable(z, undefined) < 0))) return dropped(z, req, n);
     const done: Entry[] = [];
     for (let k = 0; k < parts; k++) {
       const chunk = payload.subarray(k * max, Math.min(n, (k + 1) * max));
@@ -401,19 +379,18 @@ export function createZonedBackend(
       let i = z.cur_;
       if (i < 0 || !fits(i, len + keep)) {
         i = acquire(z, crash, req.reason, done);
-        if (i < 0) return dropped(z, req, n), -1;
+        if (i < 0) return dropped(z, req, n);
       }
       done.push(append(z, i, partHeader(req, k, parts, chunk.length, req.flags), chunk));
     }
-    return z.entries_.indexOf(done[0]);
+    return done[0];
   }
 
-  function store(req: WriteRequest, crash: boolean): RecordMeta | undefined {
+  function store(req: WriteRequest, crash: boolean): string | undefined {
     for (let y = 0; y < zones.length; y++) {
-      const z = zones[y];
-      if (z.types_.indexOf(req.type) >= 0) {
-        const k = write(z, req, crash);
-        return k < 0 ? undefined : recordMeta(z, k, name);
+      if (zones[y].types_.indexOf(req.type) >= 0) {
+        const e = write(zones[y], req, crash);
+        return e && recordName(e.type, name, e.seq);
       }
     }
     throw new Error(name + ": no zone stores record type " + req.type);

@@ -6,8 +6,8 @@ import { getBoard } from "../boards/index";
 import type { BoardDefinition } from "../boards/types";
 import { createSimHal, type SimDevice } from "../hal/sim/index";
 import { resolveSettings, type PstoreOptions } from "../firmware/config";
-import { Runtime } from "../firmware/runtime";
-import { ConsoleRing } from "../pstore/console";
+import { createRuntime, type Runtime } from "../firmware/runtime";
+import { createConsoleRing } from "../pstore/console";
 import { describeUncaught } from "../pstore/dmesg";
 import { decodeResetReason } from "../pstore/event";
 import { Tracer } from "../pstore/ftrace";
@@ -33,7 +33,7 @@ interface Run {
 
 function boot(board: BoardDefinition, options: PstoreOptions = {}, sim?: SimDevice, codec?: PayloadCodec, tracer?: Tracer): Run {
   const device = sim ?? createSimHal(board);
-  const rt = new Runtime(device.hal, board, resolveSettings(board, options), codec, tracer);
+  const rt = createRuntime(device.hal, board, resolveSettings(board, options), codec, tracer);
   rt.start();
   return { sim: device, rt };
 }
@@ -50,7 +50,7 @@ function text(rt: Runtime, name: string): string {
 
 test("console ring keeps the last bytes in order and mirrors exactly what it keeps", (t) => {
   const mirrored: number[] = [];
-  const ring = new ConsoleRing(16, (chunk) => mirrored.push(...chunk));
+  const ring = createConsoleRing(16, (chunk) => mirrored.push(...chunk));
   const printed = "hello\r\n" + "0123456789abcdefXYZ" + "tail!";
   for (const piece of ["hello\r\n", "0123456789abcdefXYZ", "tail!"]) ring.append(piece);
   const tail = ring.tail(16, 0);

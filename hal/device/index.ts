@@ -5,7 +5,6 @@ import type { ResidentBoard } from "../../boards/device";
 import type { Hal } from "../types";
 import { createDeviceClock } from "./clock";
 import { createDeviceFlash } from "./flash";
-import { createDeviceReset } from "./reset";
 import { createDeviceRetained } from "./retained";
 import { createDeviceStorage } from "./storage";
 
@@ -21,7 +20,6 @@ export function createDeviceHal(board: ResidentBoard): Hal {
   const hal: Hal = {
     crc32: deviceCrc32,
     clock: createDeviceClock(),
-    reset: createDeviceReset(board.resetReason.kind, board.resetReason.register),
     log: deviceLog,
   };
   if (PSTORE_BACKEND === "storage") hal.storage = createDeviceStorage();

@@ -1,7 +1,7 @@
 // A whole simulated board: the Hal the core runs on, plus handles to drive and inspect each part.
 
 import type { BoardDefinition } from "../../boards/types";
-import type { Hal } from "../types";
+import type { Hal, ResetReasonHal } from "../types";
 import { crc32 } from "./crc";
 import { SimClock } from "./clock";
 import { SimFlash, type PowerCutMode } from "./flash";
@@ -31,7 +31,8 @@ export interface SimHalOptions {
 
 export interface SimDevice {
   board: BoardDefinition;
-  hal: Hal;
+  /** With the reset register always: a simulated board is its own boot code too. */
+  hal: Hal & { reset: ResetReasonHal };
   flash: SimFlash;
   storage: SimStorage;
   retained?: SimRetained;
@@ -70,7 +71,7 @@ export function createSimHal(board: BoardDefinition, options: SimHalOptions = {}
   // The simulated board starts as if just powered on.
   reset.cause("power-on");
   const logs: string[] = [];
-  const hal: Hal = {
+  const hal: Hal & { reset: ResetReasonHal } = {
     crc32,
     clock,
     reset,

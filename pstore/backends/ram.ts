@@ -137,12 +137,12 @@ export class RamBackend implements Backend {
   }
 
   /** The ring is not a record store: a console write only feeds the ring. */
-  write(req: { payload: Uint8Array }): RecordMeta | undefined {
+  write(req: { payload: Uint8Array }): string | undefined {
     this.appendConsole(req.payload);
     return undefined;
   }
 
-  writeCrash(req: { payload: Uint8Array }): RecordMeta | undefined {
+  writeCrash(req: { payload: Uint8Array }): string | undefined {
     return this.write(req);
   }
 
