@@ -1,24 +1,13 @@
 // The backend contract (Linux's pstore_info): what the core asks of a medium, and how it checks one at registration.
 
-import { Codec, Reason, RecordType } from "./format";
+import { Codec, Reason, RecordHeader, RecordType } from "./format";
 
-export interface RecordMeta {
+/** A whole record as listed: its first part's header fields, with `seq` the first part's (the one in the name). */
+export interface RecordMeta extends Omit<RecordHeader, "part"> {
   name: string;
   backend: string;
-  type: RecordType;
-  reason: Reason;
-  codec: Codec;
-  flags: number;
-  /** Sequence number of the first part (the one in the name). */
-  seq: number;
-  boot: number;
-  time: number;
-  uptime: number;
   /** Stored payload bytes, all parts together. */
   storedLength: number;
-  /** Length of the whole record after joining and decoding. */
-  originalLength: number;
-  parts: number;
 }
 
 export interface WriteRequest {

@@ -69,7 +69,7 @@ export function describeHeader(h: DecodedRecordHeader): string {
  */
 export function decodeRecord(name: string, parts: Uint8Array[]): DecodedRecord {
   const parsed = checkRecordName(name);
-  const joinedRaw = concat(parts);
+  const joinedRaw = Buffer.concat(parts);
   const corrupt = (problem: string, header?: DecodedRecordHeader): DecodedRecord => ({
     name,
     header,
@@ -102,7 +102,7 @@ export function decodeRecord(name: string, parts: Uint8Array[]): DecodedRecord {
     payloads.push(part.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + h.storedLength));
   }
   const header = headers[0];
-  const stored = concat(payloads);
+  const stored = Buffer.concat(payloads);
   const base = { name, header, storedLength: stored.length };
   if (isDropMarker(header, stored)) {
     return {
@@ -169,12 +169,3 @@ function decompress(h: DecodedRecordHeader, stored: Uint8Array): Uint8Array {
   return out;
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}

@@ -9,20 +9,7 @@ const ROUNDS = 5;
 
 /** Mean milliseconds per run of the fastest round. Runs `operation` once untimed first (warm-up). */
 export function time(operation: () => void, minMs: number): number {
-  operation();
-  let best = Infinity;
-  for (let round = 0; round < ROUNDS; round++) {
-    let runs = 0;
-    const start = performance.now();
-    let elapsed = 0;
-    do {
-      operation();
-      runs++;
-      elapsed = performance.now() - start;
-    } while (elapsed < minMs / ROUNDS);
-    best = Math.min(best, elapsed / runs);
-  }
-  return best;
+  return timeInterleaved([operation], minMs)[0];
 }
 
 /**

@@ -29,7 +29,7 @@ import { DataError } from "../cli/errors";
 import { openImageSource } from "../image/source";
 import { mediumPages, storedTypes, type MediumPage } from "./corpus";
 import { MemoryFs } from "./memory-fs";
-import { joinBytes, partPayload, recordProblems, sameBytes } from "./verify";
+import { partPayload, recordProblems, sameBytes } from "./verify";
 
 /** Thrown inside a target when a case spends more work than any correct run could: reported as a hang. */
 export class BudgetExceeded extends Error {}
@@ -128,7 +128,7 @@ function checkListed(store: Pstore, bound: number, problems: string[], when: str
       problems.push(...bad.map((p) => `${when}: listed record fails verification: ${p}`));
       continue;
     }
-    const joined = joinBytes(parts.map(partPayload));
+    const joined = Buffer.concat(parts.map(partPayload));
     const read = store.read(meta.name);
     if (!read) problems.push(`${when}: ${meta.name} is listed but read() returns nothing`);
     else if (!sameBytes(read.payload, joined)) problems.push(`${when}: ${meta.name}: read() differs from its verified parts`);
