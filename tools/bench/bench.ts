@@ -65,8 +65,9 @@ export async function runBench(options: BenchOptions, command: string): Promise<
   });
   say("bundles");
   const bundles = await section(async () => {
-    const { benchBundles, MODULE_BUDGET_BYTES } = await import("./bundles");
-    return { budgetBytes: MODULE_BUDGET_BYTES, ...(await benchBundles(p.boards)) };
+    const { benchBundles } = await import("./bundles");
+    const { MODULE_BUDGET } = await import("../build/build");
+    return { budgetBytes: MODULE_BUDGET, ...(await benchBundles(p.boards)) };
   });
   say("flashCost");
   const flashCost = await section(async () => {

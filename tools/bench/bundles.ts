@@ -4,9 +4,6 @@
 import { boardNames } from "../../boards/index";
 import { buildBoard } from "../build/build";
 
-/** The whole module must fit in 12 KB minified on the smallest board (PUCKJS): the project's size budget. */
-export const MODULE_BUDGET_BYTES = 12 * 1024;
-
 export interface BundleRow {
   board: string;
   codec: string;
@@ -15,6 +12,8 @@ export interface BundleRow {
   file: string;
   bytes: number;
   gzip: number;
+  /** The build's size budget for this bundle (lean modules only), when it has one. */
+  budget?: number;
 }
 
 export interface BundleFailure {
@@ -34,7 +33,7 @@ export async function benchBundles(boards: string[] = boardNames()): Promise<{ r
     const build = result.value;
     const features = Object.entries(build.features).filter(([, on]) => on).map(([name]) => name);
     for (const size of build.sizes) {
-      rows.push({ board: build.board, codec: build.codec, features, file: size.file.split("/").pop()!, bytes: size.bytes, gzip: size.gzip });
+      rows.push({ board: build.board, codec: build.codec, features, file: size.file.split("/").pop()!, bytes: size.bytes, gzip: size.gzip, budget: size.budget });
     }
   });
   return { rows, failures };
