@@ -328,10 +328,10 @@ test("the build refuses overrides that do not fit the board, naming board and fi
   await t.throwsAsync(buildBoard("NOPE", { outDir, dryRun: true }), { message: /unknown board "NOPE"; valid boards: PUCKJS/ });
 });
 
-test("npm run build -- --board NOPE fails with one clear line, no stack trace", (t) => {
+test("npm run build -- --board NOPE is a usage error (exit 2) in one clear line, no stack trace", (t) => {
   const outDir = mkdtempSync(join(tmpdir(), "pstore-bad-build-"));
   const result = spawnSync(process.execPath, ["--import=tsx", join(ROOT, "tools/build/build.ts"), "--board", "NOPE", "--out", outDir], { cwd: ROOT, encoding: "utf8" });
-  t.not(result.status, 0);
+  t.is(result.status, 2);
   const text = result.stdout + result.stderr;
   t.regex(text, /unknown board "NOPE"; valid boards: PUCKJS/);
   t.false(/^\s+at /m.test(text), text);

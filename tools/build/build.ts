@@ -479,12 +479,16 @@ export function parseArgs(argv: string[]): CliOptions {
     const flag = argv[i];
     const value = (): string => {
       const next = argv[++i];
-      if (next === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+      if (next === undefined || next.startsWith("--")) throw new Error(`${flag} needs a value\n${USAGE}`);
       return next;
     };
     switch (flag) {
       case "--board":
-        options.boards.push(...value().split(","));
+        for (const name of value().split(",")) {
+          // getBoard's error lists the valid names; a bad name is a usage error, found before anything is built.
+          getBoard(name);
+          options.boards.push(name);
+        }
         break;
       case "--out":
         options.outDir = value();
