@@ -24,7 +24,7 @@ const BANGLE_BOARDS = ["BANGLEJS", "BANGLEJS2"];
 
 export const installCommand: Command = {
   name: "install",
-  summary: "write the firmware bundle to the device as boot code and confirm it runs",
+  summary: "write the module, service module and boot code to Storage; confirm pstore runs",
   help: `Usage: pstore install --board B --port PORT [--dist DIR] [--build]
 
 Writes dist/<B>/pstore.js to the device's Storage as the module "pstore", dist/<B>/pstore.svc.js as

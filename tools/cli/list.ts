@@ -14,7 +14,7 @@ export const listCommand: Command = {
   help: `Usage: pstore list --port PORT [--json]
 
 Lists the intact records the device holds: name, type, reason, boot, time (wall clock when the
-device had it set, otherwise uptime since that boot), decoded size, stored size and parts.
+device had it set, otherwise uptime since that boot), decoded size, stored size and codec, parts.
 
 Options:
 ${PORT_HELP}
