@@ -4,7 +4,8 @@
 // TCP into ./pstore-archive and shows what was kept.
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { randomInt } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { getBoard } from "../boards/index";
@@ -66,6 +67,9 @@ async function main(): Promise<number> {
     dist: join(ROOT, "dist", "demo"),
     build: { features: { ftrace: true, retained: true } },
     files: { ".bootcde": APP, "pstore.json": JSON.stringify(SETTINGS) },
+    // A new device each run (the seed gives its serial number): its records get a device folder of their own
+    // instead of matching, and being skipped as, records an earlier run already archived.
+    seed: randomInt(1, 2 ** 31),
     log: (line) => process.stdout.write(`   [sim] ${line}\n`),
   });
   try {
@@ -86,11 +90,12 @@ async function main(): Promise<number> {
     await sleep(1500);
 
     say(`pstore pull --port ${url} --out ${relative(process.cwd(), ARCHIVE) || "."}`);
+    const earlier = new Set(existsSync(ARCHIVE) ? readdirSync(ARCHIVE) : []);
     const code = await pstore(["pull", "--port", url, "--out", ARCHIVE]);
     if (code !== 0) return code;
 
     say("what the archive holds");
-    for (const device of readdirSync(ARCHIVE)) {
+    for (const device of readdirSync(ARCHIVE).filter((name) => !earlier.has(name))) {
       for (const boot of readdirSync(join(ARCHIVE, device))) {
         const folder = join(ARCHIVE, device, boot);
         process.stdout.write(`   ${relative(process.cwd(), folder)}/: ${readdirSync(folder).sort().join("  ")}\n`);
