@@ -95,6 +95,8 @@ export async function installPstore(
       return { error: e !== null && typeof e === "object" && "message" in e ? String(e.message) : String(e) };
     },
     records() {
+      // Every listing also checks the chip's re-programming rules held: firmware code may catch the error itself.
+      if (dev.flash.violations.length) t.fail(`${board}: flash rule broken: ${dev.flash.violations.map((v) => v.message).join("; ")}`);
       return JSON.parse(run("JSON.stringify(require('pstore').list())") as string);
     },
     read(name: string) {
