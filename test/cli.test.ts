@@ -185,6 +185,13 @@ test("the summary's story names the last reset and the error just before it, wit
     ],
   });
   t.is(story, "watchdog reset after 'Uncaught Error: the real one?[2J'");
+  // The boot's own power-on comes before the error: no later reset, so the error itself is the story.
+  const running = storyOf({
+    refused: [],
+    gone: [],
+    records: [record(1, 1, "event", "powerloss", "power on"), record(2, 1, "dmesg", "exception", "Uncaught Error: sensor died")],
+  });
+  t.is(running, "uncaught exception: 'Uncaught Error: sensor died'");
   t.is(storyOf({ refused: [], gone: [], records: [record(1, 1, "pmsg", "user", "hello")] }), "no crash recorded");
   t.is(storyOf({ refused: [], gone: [], records: [] }), "nothing stored");
 });

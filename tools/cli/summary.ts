@@ -36,16 +36,18 @@ export function shortDeviceId(deviceId: string): string {
 export function storyOf(result: CollectResult): string {
   const records = [...result.records].sort((a, b) => a.entry.boot - b.entry.boot || (a.entry.seq - b.entry.seq) | 0);
   const reasons = new Set(records.map((r) => r.entry.reason));
-  // The latest reset tells how the device last went down; the error that led to it is the last one written before.
+  const errorsIn = (list: typeof records) =>
+    list.flatMap((r) => (r.text ? [...r.text.matchAll(new RegExp(ERROR_LINE, "g"))].map((m) => m[1]) : []));
+  // The latest reset tells how the device last went down, when an error was written before it: the one that led to it.
   let resetAt = -1;
   records.forEach((r, i) => {
     if (RESET_REASONS.includes(r.entry.reason)) resetAt = i;
   });
-  const before = resetAt > 0 ? records.slice(0, resetAt) : records;
-  const errors = before.flatMap((r) => (r.text ? [...r.text.matchAll(new RegExp(ERROR_LINE, "g"))].map((m) => m[1]) : []));
-  const error = errors[errors.length - 1];
+  const leadingToReset = errorsIn(records.slice(0, Math.max(resetAt, 0))).pop();
+  if (leadingToReset) return `${REASON_STORY[records[resetAt].entry.reason]} after '${printable(leadingToReset, 70)}'`;
+  // Otherwise (no reset since the last error: the run that failed is still the one running) the worst reason tells.
+  const error = errorsIn(records).pop();
   const worst = Object.keys(REASON_STORY).find((r) => reasons.has(r));
-  if (resetAt >= 0 && error) return `${REASON_STORY[records[resetAt].entry.reason]} after '${printable(error, 70)}'`;
   if (error) return `${worst ? REASON_STORY[worst] + ": " : ""}'${printable(error, 70)}'`;
   if (worst) return REASON_STORY[worst];
   return records.length ? "no crash recorded" : "nothing stored";
