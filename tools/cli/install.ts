@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEFAULT_BAUD, openPort, type Port } from "../ports/index";
 import { crc32 } from "../../hal/sim/crc";
-import { buildBoard } from "../build/build";
+import { ROOT, buildBoard } from "../build/build";
 import { BOOT_FILE, MODULE_FILE, SERVICE_FILE } from "./sim-server";
 import { boardOption, positiveNumber, requiredString, type Command, type CliIo } from "./command";
 import { deviceIdOf, PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
@@ -37,7 +37,7 @@ when they are missing (or with --build). Your own program (.bootcde) is left alo
 Options:
   -b, --board B       board to install for (PUCKJS, PIXLJS, MDBT42Q, BANGLEJS2, JOLTJS, PICO, ...)
 ${PORT_HELP}
-      --dist DIR      folder with the built bundles (default dist)
+      --dist DIR      folder with the built bundles (default: this package's dist/)
       --build         rebuild the bundles even when they exist
   -h, --help          this text
 
@@ -48,7 +48,7 @@ or pstore did not answer after the restart; 5 the build failed the compatibility
   positionals: [],
   async run({ values }, io) {
     const boardName = boardOption(requiredString(values, "board")).name;
-    const dist = resolve(typeof values.dist === "string" ? values.dist : "dist");
+    const dist = typeof values.dist === "string" ? resolve(values.dist) : join(ROOT, "dist");
     const files = await bundles(boardName, dist, values.build === true, io);
     const bangle = BANGLE_BOARDS.includes(boardName);
     const uploads: Array<[string, Uint8Array]> = [

@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import { boardOption, positiveNumber, requiredString, type Command } from "./command";
 import { DeviceError, ExitCode, UsageError } from "./errors";
 import { SIM_COMMANDS, SimServer } from "./sim-server";
+import { ROOT } from "../build/build";
 
 export const simCommand: Command = {
   name: "sim",
@@ -31,7 +32,7 @@ Options:
       --listen URL          tcp://HOST:PORT to serve on (default tcp://127.0.0.1:0: a free port, printed)
       --pty                 serve on a pseudo-terminal instead (needs socat), print its path
       --image FILE          image file for flash and retained RAM (loaded when present, kept up to date)
-      --dist DIR            folder of built bundles (default dist; built when missing)
+      --dist DIR            folder of built bundles (default: this package's dist/; built when missing)
       --crash-after S       throw an uncaught Error S seconds after start
       --hang-after S        hang S seconds after start (the watchdog resets the chip)
       --power-loss-after S  cut the power S seconds after start
@@ -67,7 +68,7 @@ in use, or socat is missing for --pty; 5 the image is not of this board.
       sim = await SimServer.start({
         board,
         image: typeof values.image === "string" ? values.image : undefined,
-        dist: resolve(typeof values.dist === "string" ? values.dist : "dist"),
+        dist: typeof values.dist === "string" ? resolve(values.dist) : join(ROOT, "dist"),
         seed: positiveNumber(values, "seed", 1),
         log,
       });
