@@ -2,6 +2,8 @@
 // interleaved timer output, XON/XOFF and garbage; binary travels as base64 in paced chunks so a Puck.js never holds
 // more than one chunk of output and the interpreter's idle loop (watchdog, flow control, other timers) runs between them.
 
+import { getU32 } from "../pstore/format";
+
 /** One letter after the frame's id; the host rejects any other. */
 export enum FrameKind {
   /** One record's metadata (JSON); arg = its index in the listing. */
@@ -63,6 +65,13 @@ export interface ServiceTarget {
   defer(fn: () => void): void;
 }
 
+/** What a record listing entry must have for the bulk call `a`. */
+interface ListedRecord {
+  name: string;
+  backend: string;
+  parts: number;
+}
+
 /** The REPL surface. Short names because the host types them; `id` is echoed in every frame of the answer. */
 export interface Service {
   /** Hello: E frame with the protocol version. */
@@ -71,6 +80,11 @@ export interface Service {
   l(id: number): void;
   /** Get a record part from `offset`: D frames of `chunk` bytes until `window` bytes are sent or the part ends, then E [next offset, part size]. */
   g(id: number, name: string, part: number, offset: number, window: number, chunk: number): void;
+  /**
+   * All records: the raw images of every part of every listed record, concatenated in list order, streamed like g;
+   * E [next, size, fingerprint, [[backend, records]…]] (the fingerprint changes when the set of records does).
+   */
+  a(id: number, offset: number, window: number, chunk: number): void;
   /** Erase by name: E with true/false. */
   e(id: number, name: string): void;
   /** Status: E with the core's status object. */
@@ -164,6 +178,7 @@ export function createService(target: ServiceTarget): Service {
     offset: number,
     window: number,
     chunk: number,
+    summary: unknown[],
   ) {
     if (offset !== (offset | 0) || offset < 0 || offset > size) throw new Error("offset " + offset + " outside 0.." + size);
     var step = clamp(chunk, 1, ServiceLimit.MaxChunk);
@@ -177,7 +192,7 @@ export function createService(target: ServiceTarget): Service {
         send(id, FrameKind.Data, at, read(at, Math.min(step, end - at)));
       },
       function () {
-        sendJson(id, FrameKind.End, count, [end, size]);
+        sendJson(id, FrameKind.End, count, ([end, size] as unknown[]).concat(summary));
       },
     );
   }
@@ -225,6 +240,65 @@ export function createService(target: ServiceTarget): Service {
           offset,
           window,
           chunk,
+          [],
+        );
+      });
+    },
+    a: function (id, offset, window, chunk) {
+      begin(id, function () {
+        var records = target.list() as ListedRecord[];
+        // Where each part's image starts in the stream; images are read again chunk by chunk, never all held.
+        var names: string[] = [];
+        var parts: number[] = [];
+        var starts: number[] = [];
+        var backends: [string, number][] = [];
+        var size = 0;
+        var fingerprint = 0;
+        for (var r = 0; r < records.length; r++) {
+          var record = records[r];
+          var last = backends[backends.length - 1];
+          if (last && last[0] === record.backend) last[1]++;
+          else backends.push([record.backend, 1]);
+          for (var p = 0; p < record.parts; p++) {
+            var image = target.readPart(record.name, p);
+            if (!image || image.length < 48) throw new Error("no part " + p + " of record " + record.name);
+            names.push(record.name);
+            parts.push(p);
+            starts.push(size);
+            size += image.length;
+            // The header CRC word (bytes 36..39) stands for type, seq, boot and length.
+            fingerprint = (((fingerprint << 5) | (fingerprint >>> 27)) ^ getU32(image, 36)) >>> 0;
+          }
+        }
+        starts.push(size);
+        var cached = -1;
+        var cachedImage: Uint8Array | undefined;
+        stream(
+          id,
+          size,
+          function (at, length) {
+            var out = new Uint8Array(length);
+            var filled = 0;
+            var k = 0;
+            while (starts[k + 1] <= at) k++;
+            while (filled < length) {
+              if (k !== cached) {
+                cachedImage = target.readPart(names[k], parts[k]);
+                cached = k;
+              }
+              if (!cachedImage || cachedImage.length !== starts[k + 1] - starts[k]) throw new Error("record " + names[k] + " changed");
+              var from = at + filled - starts[k];
+              var piece = cachedImage.subarray(from, Math.min(cachedImage.length, from + length - filled));
+              out.set(piece, filled);
+              filled += piece.length;
+              k++;
+            }
+            return out;
+          },
+          offset,
+          window,
+          chunk,
+          [fingerprint, backends],
         );
       });
     },
@@ -258,6 +332,7 @@ export function createService(target: ServiceTarget): Service {
           offset,
           window,
           chunk,
+          [],
         );
       });
     },

@@ -80,6 +80,7 @@ const service = createService({
 export const h = service.h;
 export const l = service.l;
 export const g = service.g;
+export const a = service.a;
 export const e = service.e;
 export const s = service.s;
 export const i = service.i;

@@ -98,7 +98,8 @@ const hostile: Array<[string, () => StoredRecord[], HostileScript, RegExp, numbe
       r[1].meta.name = "../../x";
       return r;
     },
-    {},
+    // The listing is where names come from on a device without the bulk call (which names records from headers).
+    { withoutCalls: ["a"] },
     /\.\.\/\.\.\/x/,
     ExitCode.Device,
   ],
@@ -109,7 +110,8 @@ const hostile: Array<[string, () => StoredRecord[], HostileScript, RegExp, numbe
       r[0].meta.name = "dmesg/flash-\x1b[2J11";
       return r;
     },
-    {},
+    // The listing is where names come from on a device without the bulk call (which names records from headers).
+    { withoutCalls: ["a"] },
     /record name "dmesg\/flash-\\u001b\[2J11"/,
     ExitCode.Device,
   ],

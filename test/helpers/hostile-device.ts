@@ -83,6 +83,8 @@ export interface HostileScript {
   chatterMs?: number;
   /** No pstore module on the device: every request line fails as the REPL reports a missing module. */
   noService?: boolean;
+  /** Service calls this (older) device does not have: requesting one raises, as Espruino does for a missing function. */
+  withoutCalls?: string[];
 }
 
 const SERVICE_EXPR = DEFAULT_SERVICE;
@@ -171,6 +173,10 @@ export class HostileDevice {
     const match = REQUEST.exec(line);
     if (!match || match[1] !== SERVICE_EXPR || this.script.noService) {
       this.output("Uncaught Error: Module pstore not found\r\n>");
+      return;
+    }
+    if (this.script.withoutCalls?.includes(match[2])) {
+      this.output(`Uncaught Error: Function "${match[2]}" not found!\r\n>`);
       return;
     }
     const fn = (this.service as unknown as Record<string, (...args: unknown[]) => void>)[match[2]];

@@ -27,7 +27,7 @@ const PUMP_MS = 20;
 
 export interface SerialPullRow {
   board: string;
-  /** "pull": list, then fetch every part of every record; "dump": the whole region raw. */
+  /** "pull": every part of every record in one bulk stream (DeviceClient.fetchAll); "dump": the whole region raw. */
   operation: "pull" | "dump";
   records: number;
   /** Bytes of record data (stored payloads) for a pull; region bytes for a dump. */
@@ -84,12 +84,11 @@ export async function benchSerialPull(text: Uint8Array, boardName = SERIAL_PULL_
   try {
     await client.connect();
     const start = client.stats;
-    const records = await client.list();
-    let payloadBytes = 0;
-    for (const record of records) {
-      for (let part = 0; part < record.parts; part++) await client.fetchPart(record.name, part);
-      payloadBytes += record.storedLength;
-    }
+    // What `pstore pull` does: every record in one bulk stream.
+    const bulk = await client.fetchAll();
+    if (!bulk.complete) throw new Error(`${board.name}: the bulk pull fell back: ${bulk.fallback}`);
+    const records = bulk.records;
+    const payloadBytes = records.reduce((n, record) => n + record.storedLength, 0);
     const afterPull = client.stats;
     const dump = await client.dump();
     const regionBytes = dump.spans.reduce((n, span) => n + span.length, 0) + dump.retained.length;

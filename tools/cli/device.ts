@@ -78,11 +78,30 @@ function wireSize(record: SourceRecord): number {
   return record.storedLength + record.parts * 55;
 }
 
+/**
+ * Records of a device for collectRecords. `list` pulls every record in one stream (DeviceClient.fetchAll) and
+ * `fetch` hands out those images; when the device has no bulk call or the stream did not hold together, it lists
+ * with `l` and fetches each record with `g` as before. Each listed name once, none lost.
+ */
 export function deviceSource(client: DeviceClient, deviceId: string): RecordSource {
+  const pulled = new Map<string, Uint8Array[]>();
   return {
     deviceId,
-    list: () => client.list(),
+    list: async () => {
+      pulled.clear();
+      const bulk = await client.fetchAll();
+      for (const record of bulk.records) pulled.set(record.name, record.images);
+      if (bulk.complete) return bulk.records;
+      return client.list();
+    },
     fetch: async (record, progress) => {
+      const images = pulled.get(record.name);
+      if (images) {
+        pulled.delete(record.name);
+        const size = images.reduce((n, image) => n + image.length, 0);
+        progress(size, size);
+        return images;
+      }
       const parts: Uint8Array[] = [];
       let before = 0;
       const estimate = wireSize(record);

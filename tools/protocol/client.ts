@@ -7,6 +7,8 @@ import type { RecordMeta } from "../../pstore/backend";
 import type { Port } from "../ports/types";
 import { ProtocolError } from "./errors";
 import { FrameParser, type Frame } from "./frames";
+import { crc32 } from "../../hal/sim/crc";
+import { decodeRecordHeader, RECORD_HEADER_SIZE, recordName, recordSize } from "../../pstore/format";
 import { checkName, MAX_TRANSFER_BYTES, parseDumpInfo, parseJson, parseRecordMeta, parseWindowEnd } from "./records";
 
 export interface ClientOptions {
@@ -45,6 +47,25 @@ export interface DumpResult {
   info: DumpInfo;
   spans: Uint8Array[];
   retained: Uint8Array;
+}
+
+/** One record as the bulk call `a` delivered it: what a listing would say, and the raw image of every part. */
+export interface BulkRecord {
+  name: string;
+  boot: number;
+  seq: number;
+  parts: number;
+  storedLength: number;
+  images: Uint8Array[];
+}
+
+export interface BulkResult {
+  /** Every record, in list order, when `complete`; empty otherwise. */
+  records: BulkRecord[];
+  /** False when the device has no `a` call or its stream did not hold together: use list + fetchPart instead. */
+  complete: boolean;
+  /** Why the bulk stream was not used, when it was not. */
+  fallback?: string;
 }
 
 export const DEFAULT_SERVICE = `require(${JSON.stringify(SERVICE_MODULE)})`;
@@ -198,6 +219,32 @@ export class DeviceClient {
     );
   }
 
+  /**
+   * Every record in one stream (the call `a`): the parts' raw images back to back, cut by their own header lengths
+   * and checked like fetchPart's. Not complete (and no records) when the device lacks `a` (older firmware) or the
+   * stream does not hold together, e.g. its set of records changed between two windows; the caller then falls
+   * back to list + fetchPart. Only a closed port is thrown.
+   */
+  async fetchAll(onProgress?: ProgressCallback): Promise<BulkResult> {
+    let summary: string | undefined;
+    let stream: Uint8Array;
+    try {
+      stream = await this.transfer("all records", "a", [], undefined, (done, total) => onProgress?.(done, total), (extra) => {
+        const text = JSON.stringify(extra);
+        if (summary === undefined) summary = text;
+        else if (text !== summary) throw new ProtocolError("bad-response", `all records: the device's records changed during the transfer`);
+      });
+    } catch (error) {
+      if (!(error instanceof ProtocolError) || error.code === "disconnected") throw error;
+      return { records: [], complete: false, fallback: error.message };
+    }
+    try {
+      return { records: splitBulkStream(stream, JSON.parse(summary ?? "null")), complete: true };
+    } catch (error) {
+      return { records: [], complete: false, fallback: (error as Error).message };
+    }
+  }
+
   /** Erases a record by name; false when the device has no such record (also after a retry of a lost answer). */
   async erase(name: string): Promise<boolean> {
     checkName(name, "erase", "bad-request");
@@ -255,6 +302,7 @@ export class DeviceClient {
     args: Argument[],
     expectedSize: number | undefined,
     onProgress: ProgressCallback,
+    onSummary?: (extra: unknown[]) => void,
   ): Promise<Uint8Array> {
     const { chunk, window, retries } = this.options;
     const pieces: Uint8Array[] = [];
@@ -281,7 +329,10 @@ export class DeviceClient {
           this.counters.payloadBytes += n;
           onProgress(done, size);
         }, true);
-        const { next, size: total } = parseWindowEnd(parseJson(end.payload, `${what} window end`), what);
+        const value = parseJson(end.payload, `${what} window end`);
+        const extra = onSummary && Array.isArray(value) ? value.splice(2) : [];
+        const { next, size: total } = parseWindowEnd(value, what);
+        onSummary?.(extra);
         if (size !== undefined && total !== size) throw badResponse(`${what}: device says ${total} bytes, expected ${size}`);
         if (next < done) throw badResponse(`${what}: window ends at ${next}, but ${done} bytes arrived`);
         if (next === start && next < total) throw badResponse(`${what}: window at ${start} of ${total} brought no data`);
@@ -482,6 +533,48 @@ export class DeviceClient {
       this.dataWaiters.push(wake);
     });
   }
+}
+
+/**
+ * Cuts the stream of `a` into part images by their headers' lengths (48 + pad4(storedLength) + 4) and groups them
+ * into records, named from the backend runs `[fingerprint, [[backend, records]…]]`. Throws naming the first
+ * thing that does not fit (a header that does not parse, parts out of order, runs that do not add up).
+ */
+export function splitBulkStream(stream: Uint8Array, summary: unknown): BulkRecord[] {
+  const runs = Array.isArray(summary) && Array.isArray(summary[1]) ? (summary[1] as unknown[]) : undefined;
+  const backends: string[] = [];
+  for (const run of runs ?? [undefined]) {
+    if (!Array.isArray(run) || typeof run[0] !== "string" || !Number.isInteger(run[1]) || run[1] < 1) {
+      throw badResponse(`all records: summary ${JSON.stringify(summary)?.slice(0, 80)} is not [fingerprint, [[backend, records]…]]`);
+    }
+    for (let i = 0; i < run[1]; i++) backends.push(run[0]);
+  }
+  const records: BulkRecord[] = [];
+  let at = 0;
+  while (at < stream.length) {
+    const header = decodeRecordHeader(stream.subarray(at, at + RECORD_HEADER_SIZE), crc32);
+    if (!header) throw badResponse(`all records: no record header at offset ${at}`);
+    const length = recordSize(header.storedLength);
+    if (at + length > stream.length) throw badResponse(`all records: the record at ${at} runs past the stream's end`);
+    const image = stream.slice(at, at + length);
+    const current = records[records.length - 1];
+    if (header.part === 0) {
+      const backend = backends[records.length];
+      if (backend === undefined) throw badResponse(`all records: more records than the summary's ${backends.length}`);
+      const name = checkName(recordName(header.type, backend, header.seq), "all records");
+      records.push({ name, boot: header.boot, seq: header.seq, parts: header.parts, storedLength: header.storedLength, images: [image] });
+    } else if (current && current.seq === header.seq && current.boot === header.boot && current.images.length === header.part && current.parts === header.parts) {
+      current.images.push(image);
+      current.storedLength += header.storedLength;
+    } else {
+      throw badResponse(`all records: part ${header.part} of seq ${header.seq} at offset ${at} does not follow its record`);
+    }
+    at += length;
+  }
+  const last = records[records.length - 1];
+  if (last && last.images.length !== last.parts) throw badResponse(`all records: ${last.name} has ${last.images.length} of ${last.parts} parts`);
+  if (records.length !== backends.length) throw badResponse(`all records: ${records.length} records, the summary says ${backends.length}`);
+  return records;
 }
 
 function formatArgument(value: Argument): string {
