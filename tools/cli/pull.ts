@@ -12,7 +12,7 @@ export const pullCommand: Command = {
 Fetches every record the device lists, checks its CRCs, joins its parts, decompresses it, decodes
 traces into named call lines, and archives it under DIR/<device>/<boot>/ (README.md, "The archive").
 Each file is written to a temporary name, flushed and renamed, and the folder flushed, before the
-record is erased on the device; records already in the archive are not fetched again, only erased.
+record is erased on the device; records already in the archive are not archived again, only erased.
 A record that does not decompress or decode is archived raw (NAME.enc.lz4, NAME.enc.hs, NAME.enc.raw,
 NAME.undecoded); one whose CRC fails is archived as NAME.corrupt and left on the device.
 Stops at the first device or archive error: what was archived stays, nothing else is erased.
