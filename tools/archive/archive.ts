@@ -3,23 +3,15 @@
 // so once `store` returns, the record survives a power cut and may be erased on the device.
 
 import { join } from "node:path";
-import { Flag, reasonName, typeName } from "../../pstore/format";
 import { DurableWriter } from "./durable";
 import { buildDmesgText, DMESG_FILE } from "./dmesg-text";
-import type { DecodedRecord } from "./record";
-import { codecName, flagNames } from "./record";
+import { indexEntryOf, type DecodedRecord } from "./record";
 import { RecordIndex, type IndexEntry } from "./record-index";
-import { deviceFolderName, pathInside } from "./safe-names";
+import type { RecordStore, StoredRecord } from "./collect";
+import { deviceFolderName } from "./safe-names";
+import { pathInside } from "./paths";
 
-export interface StoredRecord {
-  entry: IndexEntry;
-  /** The record's boot folder. */
-  folder: string;
-  /** False when the record was already in the archive and nothing was written. */
-  written: boolean;
-}
-
-export class Archive {
+export class Archive implements RecordStore {
   private readonly indexes = new Map<string, RecordIndex>();
 
   constructor(
@@ -48,25 +40,7 @@ export class Archive {
     const folder = this.writer.ensureFolder(this.root, deviceFolderName(deviceId), String(boot >>> 0));
 
     for (const file of record.files) this.writer.writeFile(folder, file.name, file.data);
-    const entry: IndexEntry = {
-      device: deviceId,
-      boot,
-      seq,
-      name: record.name,
-      type: header ? typeName(header.type) : "unknown",
-      reason: header ? reasonName(header.reason) : "unknown",
-      codec: header ? codecName(header.codec) : "unknown",
-      flags: header ? flagNames(header.flags) : [],
-      parts: header ? header.parts : 0,
-      time: header && header.flags & Flag.TimeValid ? new Date(header.time * 1000).toISOString() : null,
-      uptimeMs: header ? header.uptime : 0,
-      storedBytes: record.storedLength,
-      originalBytes: header ? header.originalLength : 0,
-      outcome: record.outcome,
-      ...(record.problem ? { problem: record.problem } : {}),
-      files: record.files.map((f) => f.name),
-      archivedAt: new Date().toISOString(),
-    };
+    const entry = indexEntryOf(deviceId, record, boot);
     index.put(entry);
     this.writer.writeFile(folder, DMESG_FILE, buildDmesgText(deviceId, boot, index.all(), (name) => this.writer.readText(join(folder, name))));
     return { entry, folder, written: true };

@@ -6,8 +6,7 @@
 
 import { CliError, ExitCode } from "../cli/errors";
 import { ProtocolError } from "../protocol/errors";
-import type { Archive } from "./archive";
-import { decodeRecord } from "./record";
+import { decodeRecord, type DecodedRecord } from "./record";
 import type { IndexEntry } from "./record-index";
 import { checkRecordName, describeName } from "./safe-names";
 
@@ -28,6 +27,25 @@ export interface RecordSource {
   fetch(record: SourceRecord, progress: (done: number, total: number) => void): Promise<Uint8Array[]>;
   /** False when the source no longer had the record. Absent for sources that cannot erase (image files). */
   erase?(name: string): Promise<boolean>;
+}
+
+export interface StoredRecord {
+  entry: IndexEntry;
+  /** The record's boot folder. */
+  folder: string;
+  /** False when the record was already in the archive and nothing was written. */
+  written: boolean;
+}
+
+/** Where collected records go: the archive folder (Archive), or the App Loader page's memory. */
+export interface RecordStore {
+  /** Called before anything is fetched, so an unusable store fails first. */
+  prepare(): void;
+  /** The stored entry for device + boot + sequence (a corrupt copy does not count), if any. */
+  archived(deviceId: string, boot: number, seq: number): IndexEntry | undefined;
+  /** Keeps the record; once it returns, the record may be erased on the device. */
+  store(deviceId: string, record: DecodedRecord, fallbackBoot?: number): StoredRecord;
+  folderOf(deviceId: string, boot: number): string;
 }
 
 export interface CollectOptions {
@@ -60,7 +78,7 @@ export class InterruptedError extends CliError {
   }
 }
 
-export async function collectRecords(source: RecordSource, archive: Archive, options: CollectOptions): Promise<CollectResult> {
+export async function collectRecords(source: RecordSource, archive: RecordStore, options: CollectOptions): Promise<CollectResult> {
   archive.prepare();
   const listed = await source.list();
   const result: CollectResult = { records: [], refused: [], gone: [] };

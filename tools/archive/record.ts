@@ -17,8 +17,9 @@ import {
 import { heatshrinkDecompress } from "../../pstore/heatshrink";
 import { lz4Decompress } from "../../pstore/lz4";
 import { crc32 } from "../../hal/sim/crc";
+import { concatBytes } from "../bytes";
 import { decodeTrace } from "./ftrace-text";
-import type { RecordOutcome } from "./record-index";
+import type { IndexEntry, RecordOutcome } from "./record-index";
 import { checkRecordName } from "./safe-names";
 
 /** No real record comes near this; a header claiming more is not trusted with an allocation. */
@@ -69,7 +70,7 @@ export function describeHeader(h: DecodedRecordHeader): string {
  */
 export function decodeRecord(name: string, parts: Uint8Array[]): DecodedRecord {
   const parsed = checkRecordName(name);
-  const joinedRaw = Buffer.concat(parts);
+  const joinedRaw = concatBytes(parts);
   const corrupt = (problem: string, header?: DecodedRecordHeader): DecodedRecord => ({
     name,
     header,
@@ -102,7 +103,7 @@ export function decodeRecord(name: string, parts: Uint8Array[]): DecodedRecord {
     payloads.push(part.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + h.storedLength));
   }
   const header = headers[0];
-  const stored = Buffer.concat(payloads);
+  const stored = concatBytes(payloads);
   const base = { name, header, storedLength: stored.length };
   if (isDropMarker(header, stored)) {
     return {
@@ -128,7 +129,7 @@ export function decodeRecord(name: string, parts: Uint8Array[]): DecodedRecord {
   if (header.type === RecordType.Ftrace) {
     try {
       const text = decodeTrace(decoded, header);
-      return { ...base, outcome: "ok", files: [{ name, data: Buffer.from(text, "utf8") }], text };
+      return { ...base, outcome: "ok", files: [{ name, data: new TextEncoder().encode(text) }], text };
     } catch (error) {
       return {
         ...base,
@@ -169,3 +170,27 @@ function decompress(h: DecodedRecordHeader, stored: Uint8Array): Uint8Array {
   return out;
 }
 
+
+/** The record's line in records.jsonl: what the header says, how it decoded, which files hold it. */
+export function indexEntryOf(deviceId: string, record: DecodedRecord, boot: number): IndexEntry {
+  const header = record.header;
+  return {
+    device: deviceId,
+    boot,
+    seq: header ? header.seq : 0,
+    name: record.name,
+    type: header ? typeName(header.type) : "unknown",
+    reason: header ? reasonName(header.reason) : "unknown",
+    codec: header ? codecName(header.codec) : "unknown",
+    flags: header ? flagNames(header.flags) : [],
+    parts: header ? header.parts : 0,
+    time: header && header.flags & Flag.TimeValid ? new Date(header.time * 1000).toISOString() : null,
+    uptimeMs: header ? header.uptime : 0,
+    storedBytes: record.storedLength,
+    originalBytes: header ? header.originalLength : 0,
+    outcome: record.outcome,
+    ...(record.problem ? { problem: record.problem } : {}),
+    files: record.files.map((f) => f.name),
+    archivedAt: new Date().toISOString(),
+  };
+}

@@ -1,8 +1,7 @@
 // Opening a device for a subcommand: the port from --port/$PSTORE_PORT, a DeviceClient with a clean REPL, the
-// device's identity from its status, and the device as a RecordSource for the pull pipeline. Ctrl-C closes the
-// line, which ends whatever call is waiting, and the command exits 130.
+// device's identity from its status and the device as a RecordSource (both in tools/protocol/source.ts). Ctrl-C
+// closes the line, which ends whatever call is waiting, and the command exits 130.
 
-import type { RecordSource, SourceRecord } from "../archive/collect";
 import { InterruptedError } from "../archive/collect";
 import { DEFAULT_BAUD, openPort } from "../ports/index";
 import { DeviceClient } from "../protocol/client";
@@ -10,6 +9,7 @@ import { PORT_OPTIONS, positiveNumber, requiredString, type CliIo, type OptionVa
 import { DeviceError, UsageError } from "./errors";
 
 export { PORT_OPTIONS };
+export { deviceIdOf, deviceSource } from "../protocol/source";
 
 export const PORT_HELP = `  -p, --port PORT     serial device (/dev/ttyACM0, /dev/rfcomm0, COM3) or tcp://host:port;
                       default $PSTORE_PORT
@@ -61,60 +61,4 @@ function checkPortScheme(spec: string): void {
   if (scheme && scheme[1] !== "tcp") {
     throw new UsageError(`--port ${JSON.stringify(spec)}: unknown scheme "${scheme[1]}://"; give a serial device (/dev/ttyACM0, COM3) or tcp://host:port`);
   }
-}
-
-/**
- * "PUCKJS 7f3a1c2b…": board and serial number as the device reports them in its status (`board`, `serial`),
- * which name the archive's device folder. A device that does not say gets "unknown".
- */
-export function deviceIdOf(status: Record<string, unknown>): string {
-  const text = (value: unknown) => (typeof value === "string" || typeof value === "number" ? String(value) : "");
-  const id = [text(status.board), text(status.serial)].filter((s) => s !== "").join(" ");
-  return id || "unknown";
-}
-
-/** Bytes a record takes on the line: payload, plus header and commit word and padding per part. */
-function wireSize(record: SourceRecord): number {
-  return record.storedLength + record.parts * 55;
-}
-
-/**
- * Records of a device for collectRecords. `list` pulls every record in one stream (DeviceClient.fetchAll) and
- * `fetch` hands out those images; when the device has no bulk call or the stream did not hold together, it lists
- * with `l` and fetches each record with `g` as before. Each listed name once, none lost.
- */
-export function deviceSource(client: DeviceClient, deviceId: string): RecordSource {
-  const pulled = new Map<string, Uint8Array[]>();
-  return {
-    deviceId,
-    list: async () => {
-      pulled.clear();
-      const bulk = await client.fetchAll();
-      for (const record of bulk.records) pulled.set(record.name, record.images);
-      if (bulk.complete) return bulk.records;
-      return client.list();
-    },
-    fetch: async (record, progress) => {
-      const images = pulled.get(record.name);
-      if (images) {
-        pulled.delete(record.name);
-        const size = images.reduce((n, image) => n + image.length, 0);
-        progress(size, size);
-        return images;
-      }
-      const parts: Uint8Array[] = [];
-      let before = 0;
-      const estimate = wireSize(record);
-      for (let part = 0; part < record.parts; part++) {
-        const bytes = await client.fetchPart(record.name, part, {
-          onProgress: (done) => progress(before + done, Math.max(estimate, before + done)),
-        });
-        before += bytes.length;
-        parts.push(bytes);
-      }
-      progress(before, before);
-      return parts;
-    },
-    erase: (name) => client.erase(name),
-  };
 }

@@ -15,7 +15,7 @@ import { deviceIdOf, PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
 import { DataError, DeviceError, ExitCode } from "./errors";
 import { ProgressBar } from "./progress";
 import { resetLine } from "./status";
-import { printable } from "./summary";
+import { printable } from "./story";
 
 /** Bytes per Storage write line: 512 bytes are 684 base64 characters, well inside Espruino's line buffer. */
 const CHUNK = 512;

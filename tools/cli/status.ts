@@ -4,7 +4,7 @@ import type { BackendStatus, ZoneStatus } from "../../pstore/backend";
 import type { Command } from "./command";
 import { deviceIdOf, PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
 import { ExitCode } from "./errors";
-import { printable } from "./summary";
+import { printable } from "./story";
 import { formatBytes, formatTable } from "./table";
 
 export const statusCommand: Command = {
