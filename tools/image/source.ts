@@ -10,6 +10,7 @@ import type { Hal, RetainedHal, StorageHal } from "../../hal/types";
 import { decodeImage, readImage, type FlashImage } from "../../hal/sim/image";
 import { readStorageFiles } from "../../hal/sim/storage";
 import type { Backend } from "../../pstore/backend";
+import { PAGE_FILE_PREFIX } from "../../pstore/pages";
 import { createFlashBackend } from "../../pstore/backends/flash";
 import { createStorageBackend } from "../../pstore/backends/storage";
 import { RamBackend } from "../../pstore/backends/ram";
@@ -54,7 +55,7 @@ function imageHal(image: FlashImage, board: BoardDefinition, source: string): Ha
 
 function storagePageCount(hal: Hal, board: BoardDefinition): number {
   let count = 0;
-  for (let i = 0; i < 256; i++) if (hal.storage?.read(`pst${i}`, 0, 1)) count = i + 1;
+  for (let i = 0; i < 256; i++) if (hal.storage?.read(PAGE_FILE_PREFIX + i, 0, 1)) count = i + 1;
   return count || board.zones.reduce((n, z) => n + z.pages, 0);
 }
 
