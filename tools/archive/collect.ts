@@ -7,7 +7,7 @@
 import { CliError, ExitCode } from "../cli/errors";
 import { ProtocolError } from "../protocol/errors";
 import { decodeRecord, type DecodedRecord } from "./record";
-import type { IndexEntry } from "./record-index";
+import type { IndexEntry } from "./index-entries";
 import { checkRecordName, describeName } from "./safe-names";
 
 /** One record as a source lists it (the core's RecordMeta, as far as the pipeline needs it). */

@@ -2,7 +2,7 @@
 // log ring, the console tail, application messages), oldest first. Rewritten whole each time a record lands, so
 // pulling in several goes gives the same file as pulling once. Traces stay in their own files; it points to them.
 
-import type { IndexEntry } from "./record-index";
+import type { IndexEntry } from "./index-entries";
 import { formatWhen } from "../cli/table";
 
 export const DMESG_FILE = "dmesg.txt";

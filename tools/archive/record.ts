@@ -19,7 +19,7 @@ import { lz4Decompress } from "../../pstore/lz4";
 import { crc32 } from "../../hal/sim/crc";
 import { concatBytes } from "../bytes";
 import { decodeTrace } from "./ftrace-text";
-import type { IndexEntry, RecordOutcome } from "./record-index";
+import type { IndexEntry, RecordOutcome } from "./index-entries";
 import { checkRecordName } from "./safe-names";
 
 /** No real record comes near this; a header claiming more is not trusted with an allocation. */
