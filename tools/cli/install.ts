@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { DEFAULT_BAUD, openPort, type Port } from "../ports/index";
 import { crc32 } from "../../hal/sim/crc";
 import { ROOT, buildBoard } from "../build/build";
+import { BANGLE_BOOT_FILE } from "../build/bangle-app";
 import { BOOT_FILE, MODULE_FILE, SERVICE_FILE } from "./sim-server";
 import { boardOption, positiveNumber, requiredString, type Command, type CliIo } from "./command";
 import { deviceIdOf, PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
@@ -29,8 +30,8 @@ export const installCommand: Command = {
 
 Writes dist/<B>/pstore.js to the device's Storage as the module "pstore", dist/<B>/pstore.svc.js as
 the service module "pstoresvc" (the host's requests and the read side), and dist/<B>/pstore.boot.js
-as boot code (".boot1", which runs at every boot before your program; on Bangle.js "pstore.boot.js",
-which the bootloader folds into .boot0), checks each file on the device by CRC-32, restarts the
+as boot code (".boot1", which runs at every boot before your program; on Bangle.js "${BANGLE_BOOT_FILE}",
+which the bootloader folds into .boot0 before the other boot files), checks each file on the device by CRC-32, restarts the
 interpreter with load(), and reads \`pstore status\` to confirm pstore runs. Builds the bundles first
 when they are missing (or with --build). Your own program (.bootcde) is left alone.
 
@@ -54,7 +55,7 @@ or pstore did not answer after the restart; 5 the build failed the compatibility
     const uploads: Array<[string, Uint8Array]> = [
       [MODULE_FILE, files.module],
       [SERVICE_FILE, files.svc],
-      [bangle ? "pstore.boot.js" : BOOT_FILE, files.boot],
+      [bangle ? BANGLE_BOOT_FILE : BOOT_FILE, files.boot],
     ];
 
     const spec = requiredString(values, "port", process.env.PSTORE_PORT);
