@@ -2,12 +2,12 @@
 // pseudo-terminal made by socat: hostile ones (test/helpers/hostile-device.ts) and the simulator.
 
 import test from "ava";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeRecord, type HostileScript, type StoredRecord } from "./helpers/hostile-device";
-import { BIN, erasedOn, pstore, ROOT, serveHostile, type Served } from "./helpers/cli-run";
+import { erasedOn, pstore, serveHostile, startSim, typeOn, type Served } from "./helpers/cli-run";
 import { RecordType } from "../pstore/format";
 import { ExitCode } from "../tools/cli/errors";
 
@@ -207,57 +207,10 @@ test("pull over a pseudo-terminal pair made by socat (the serial code path)", as
   ]);
 });
 
-interface RunningSim {
-  address: string;
-  child: ChildProcess;
-  stop(): Promise<number | null>;
-}
-
-/** Starts `pstore sim` and waits for the line that says where it serves. */
-async function startSim(args: string[]): Promise<RunningSim> {
-  const child = spawn(process.execPath, [BIN, "sim", "--board", "PUCKJS", ...args], { cwd: ROOT });
-  let out = "";
-  let err = "";
-  child.stderr!.on("data", (b) => (err += b));
-  const address = await new Promise<string>((done, fail) => {
-    child.stdout!.on("data", (b) => {
-      out += b;
-      const match = / on (\S+)\n/.exec(out);
-      if (match) done(match[1]);
-    });
-    child.on("close", (code) => fail(new Error(`pstore sim exited ${code}: ${err}`)));
-  });
-  const closed = new Promise<number | null>((done) => child.on("close", done));
-  return {
-    address,
-    child,
-    stop: async () => {
-      child.kill("SIGTERM");
-      return closed;
-    },
-  };
-}
-
-/** Types a simulator console command (or REPL line) and waits a moment for the device to act. */
-async function typeOn(address: string, line: string, waitMs = 1500): Promise<void> {
-  const [host, port] = address.slice("tcp://".length).split(":");
-  const { connect } = await import("node:net");
-  await new Promise<void>((done) => {
-    const socket = connect(Number(port), host, () => {
-      socket.write(line + "\n");
-      setTimeout(() => {
-        socket.destroy();
-        done();
-      }, waitMs);
-    });
-    socket.on("data", () => {});
-  });
-}
-
 test("the simulator over TCP: a crash, a pull without erase, then dump and decode find the same records", async (t) => {
   const base = tempDir();
   const image = join(base, "puck.img");
-  const sim = await startSim(["--listen", "tcp://127.0.0.1:0", "--image", image]);
+  const sim = await startSim("PUCKJS", ["--listen", "tcp://127.0.0.1:0", "--image", image]);
   t.teardown(() => void sim.child.kill("SIGKILL"));
   await typeOn(sim.address, "~crash boom from the test");
 
@@ -293,11 +246,11 @@ test("the simulator on a pseudo-terminal (--pty, socat): a watchdog reset is pul
     return;
   }
   const base = tempDir();
-  const tcp = await startSim(["--listen", "tcp://127.0.0.1:0"]);
+  const tcp = await startSim("PUCKJS", ["--listen", "tcp://127.0.0.1:0"]);
   t.teardown(() => void tcp.child.kill("SIGKILL"));
   await typeOn(tcp.address, "~hang 1", 2500);
   await tcp.stop();
-  const sim = await startSim(["--pty"]);
+  const sim = await startSim("PUCKJS", ["--pty"]);
   t.teardown(() => void sim.child.kill("SIGKILL"));
   t.regex(sim.address, /ttyPUCKJS$/);
   const list = await pstore(["list", "--port", sim.address]);
@@ -311,7 +264,7 @@ test("the simulator on a pseudo-terminal (--pty, socat): a watchdog reset is pul
 });
 
 test("install writes the bundles over TCP, checks them by CRC, restarts the device and reads its status", async (t) => {
-  const sim = await startSim(["--listen", "tcp://127.0.0.1:0"]);
+  const sim = await startSim("PUCKJS", ["--listen", "tcp://127.0.0.1:0"]);
   t.teardown(() => void sim.child.kill("SIGKILL"));
   const before = JSON.parse((await pstore(["status", "--port", sim.address, "--json"])).out);
   const installed = await pstore(["install", "--board", "PUCKJS", "--port", sim.address]);
