@@ -5,12 +5,12 @@
 // compared by CRC-32 on the device before the restart.
 
 import { resolve } from "node:path";
-import { DEFAULT_BAUD, openPort, type Port } from "../ports/index";
+import type { Port } from "../ports/index";
 import { crc32 } from "../../hal/sim/crc";
 import { BundleError, DEFAULT_DIST, loadBundles } from "./bundles";
 import { BOOT_FILE, MODULE_FILE, SERVICE_FILE } from "./sim-server";
-import { boardOption, positiveNumber, requiredString, type Command } from "./command";
-import { deviceIdOf, PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
+import { boardOption, requiredString, type Command } from "./command";
+import { deviceIdOf, openPortOption, PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
 import { DataError, DeviceError, ExitCode } from "./errors";
 import { ProgressBar } from "./progress";
 import { resetLine } from "./status";
@@ -60,14 +60,7 @@ or pstore did not answer after the restart; 5 the build failed the compatibility
       [bangle ? "pstore.boot.js" : BOOT_FILE, files.boot],
     ];
 
-    const spec = requiredString(values, "port", process.env.PSTORE_PORT);
-    const timeoutMs = positiveNumber(values, "timeout", 5) * 1000;
-    let port: Port;
-    try {
-      port = await openPort(spec, { baud: positiveNumber(values, "baud", DEFAULT_BAUD), timeoutMs });
-    } catch (error) {
-      throw new DeviceError(`cannot open ${spec}: ${(error as Error).message}`);
-    }
+    const { port, timeoutMs } = await openPortOption(values);
     const line = new ReplLine(port, timeoutMs);
     const bar = new ProgressBar(io.stderr);
     try {
