@@ -17,7 +17,8 @@ export const PORT_HELP = `  -p, --port PORT     serial device (/dev/ttyACM0, COM
                       device: ble://AA:BB:CC:DD:EE:FF or ble:NAME (pstore ports lists them);
                       default $PSTORE_PORT
       --baud N        serial baud rate (default ${DEFAULT_BAUD}; USB CDC, TCP and BLE ignore it)
-      --timeout S     seconds without an answer before a call fails (default 5)`;
+      --timeout S     seconds without an answer before a call fails (default 5); a BLE
+                      device is looked for twice as long`;
 
 export interface DeviceSession {
   client: DeviceClient;
@@ -71,7 +72,8 @@ export async function withDevice<T>(values: OptionValues, io: CliIo, use: (sessi
           `nothing came back from ${port.description} in ${timeoutMs / 1000} s: is a device there, switched on, not connected to another program, and at this baud rate?`,
         );
       }
-      if (error instanceof Error && error.message.includes(`Module ${SERVICE_MODULE} not found`)) {
+      // Espruino says `Module "pstoresvc" not found` when the service module is not in Storage.
+      if (error instanceof Error && new RegExp(`Module "?${SERVICE_MODULE}"? not found`).test(error.message)) {
         throw new DeviceError(`pstore is not installed on the device at ${spec}: run pstore install --board B --port ${spec} (B: its board, e.g. PUCKJS)`);
       }
       throw error;

@@ -105,7 +105,7 @@ export async function loadNoble(): Promise<NobleApi> {
   } catch (error) {
     throw new Error(noBluetooth(error as Error));
   }
-  if (state !== "poweredOn") {
+  if (state === "unknown" || state === "resetting") {
     state = await new Promise<string>((resolve) => {
       const timer = setTimeout(() => finish(noble.state), ADAPTER_MS);
       const onState = (next: string) => {
@@ -260,10 +260,16 @@ class BlePort extends BasePort {
     const rx = this.rx;
     if (!rx || this.inFlight || this.closing || this.queue.length === 0) return;
     if (Date.now() < this.heldUntil) return;
-    const head = this.queue[0];
-    const chunk = head.subarray(0, this.writeSize);
-    if (chunk.length === head.length) this.queue.shift();
-    else this.queue[0] = head.subarray(chunk.length);
+    // As much of the queue as one write carries.
+    const chunk = new Uint8Array(Math.min(this.writeSize, this.queue.reduce((n, piece) => n + piece.length, 0)));
+    for (let at = 0; at < chunk.length; ) {
+      const head = this.queue[0];
+      const take = Math.min(head.length, chunk.length - at);
+      chunk.set(head.subarray(0, take), at);
+      at += take;
+      if (take === head.length) this.queue.shift();
+      else this.queue[0] = head.subarray(take);
+    }
     this.inFlight = chunk;
     rx.write(Buffer.from(chunk), false, (error) => {
       if (this.rx !== rx || this.inFlight !== chunk) return;

@@ -11,13 +11,13 @@ export type { Port } from "./types";
 export interface PortOptions {
   /** Serial line rate; ignored for TCP. Espruino's serial consoles default to 9600 (USB CDC ignores it). */
   baud?: number;
-  /** TCP connect timeout. */
+  /** TCP connect timeout; a BLE device is looked for twice as long. */
   timeoutMs?: number;
 }
 
 export const DEFAULT_BAUD = 115200;
-/** Espruino boards advertise every 375 ms by default; a device not seen in this long is not there. */
-const BLE_SCAN_MS = 10000;
+/** A BLE device not seen advertising in this many times the timeout is not there (Espruino advertises every 375 ms). */
+const BLE_SCANS_PER_TIMEOUT = 2;
 
 export async function openPort(spec: string, options: PortOptions = {}): Promise<Port> {
   const tcp = /^tcp:\/\/(\[[^\]]+\]|[^:/\[\]]+):([0-9]{1,5})\/?$/.exec(spec);
@@ -30,7 +30,7 @@ export async function openPort(spec: string, options: PortOptions = {}): Promise
     throw new Error(`port spec ${JSON.stringify(spec)} is not tcp://host:port`);
   }
   const ble = parseBleSpec(spec);
-  if (ble) return openBlePort(await loadNoble(), ble, { scanMs: BLE_SCAN_MS });
+  if (ble) return openBlePort(await loadNoble(), ble, { scanMs: BLE_SCANS_PER_TIMEOUT * (options.timeoutMs ?? 5000) });
   if (spec === "") throw new Error("empty port spec: give a serial device path, tcp://host:port or ble://ADDRESS");
   const baud = options.baud ?? DEFAULT_BAUD;
   if (!Number.isInteger(baud) || baud <= 0) throw new Error(`baud rate ${baud} is not a positive integer`);
