@@ -73,7 +73,7 @@ export async function withDevice<T>(values: OptionValues, io: CliIo, use: (sessi
         );
       }
       // Espruino says `Module "pstoresvc" not found` when the service module is not in Storage.
-      if (error instanceof Error && new RegExp(`Module "?${SERVICE_MODULE}"? not found`).test(error.message)) {
+      if (error instanceof Error && new RegExp(`Module \\W*${SERVICE_MODULE}\\W* not found`).test(error.message)) {
         throw new DeviceError(`pstore is not installed on the device at ${spec}: run pstore install --board B --port ${spec} (B: its board, e.g. PUCKJS)`);
       }
       throw error;
