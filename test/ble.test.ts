@@ -13,7 +13,7 @@ import { DeviceClient } from "../tools/protocol/client";
 import { ExitCode } from "../tools/cli/errors";
 import { FakeNoble, type FakeDeviceOptions, type FakeEvent, type FakeNobleConfig, type UartLink } from "./helpers/fake-noble";
 import { HostileDevice, makeRecord, type StoredRecord } from "./helpers/hostile-device";
-import { erasedOn, pstore, ROOT, serveHostile } from "./helpers/cli-run";
+import { erasedOn, pstore, ROOT, serveHostile, startSim, typeOn } from "./helpers/cli-run";
 
 const PUCK = "F1:2A:33:44:55:66";
 const SCAN = { scanMs: 500 };
@@ -178,6 +178,32 @@ test("pstore pull --port ble://… archives every record once and erases it, acr
   const lines = readFileSync(join(boot, "records.jsonl"), "utf8").trim().split("\n").map((line) => JSON.parse(line).name);
   t.deepEqual(lines.sort(), ["dmesg-flash-11", "dmesg-flash-12", "dmesg-flash-13"]);
   t.deepEqual(readdirSync(boot).sort(), ["dmesg-flash-11", "dmesg-flash-12", "dmesg-flash-13", "dmesg.txt", "records.jsonl"]);
+});
+
+test("the simulator's real bundles over BLE: a crash is pulled across a drop, and the device is empty after", async (t) => {
+  const sim = await startSim(["--listen", "tcp://127.0.0.1:0"]);
+  t.teardown(() => void sim.child.kill("SIGKILL"));
+  await typeOn(sim.address, "~crash over the air");
+  const base = mkdtempSync(join(tmpdir(), "pstore-ble-"));
+  const log = join(base, "ble.log");
+  const device = { address: PUCK, name: "Puck.js 1a2b", target: sim.address, mtu: 64 };
+  const pulled = await pstore(
+    ["pull", "--port", "ble:Puck.js 1a2b", "--out", join(base, "archive"), "--timeout", "1", "--json"],
+    withFake({ devices: [{ ...device, dropAfterBytes: [1500] }], log }),
+  );
+  t.is(pulled.code, ExitCode.Ok, pulled.err);
+  const report = JSON.parse(pulled.out) as { records: Array<{ name: string; type: string; folder: string }> };
+  const crash = report.records.find((r) => r.type === "dmesg" && /over the air/.test(readFileSync(join(r.folder, r.name), "utf8")));
+  t.truthy(crash, pulled.out);
+  const events = readFileSync(log, "utf8").trim().split("\n").map((line) => JSON.parse(line) as FakeEvent);
+  t.is(events.filter((e) => e.event === "drop").length, 1);
+  t.deepEqual(events.filter((e) => e.event === "violation"), []);
+  // Requests are short lines: sent whole on this link's 61-byte writes, not cut at the default 20.
+  const longest = Math.max(...writes(events));
+  t.true(longest > 20 && longest <= 61, String(longest));
+  const listed = await pstore(["list", "--port", `ble://${PUCK}`, "--json"], withFake({ devices: [device] }));
+  t.is(listed.code, ExitCode.Ok, listed.err);
+  t.deepEqual(JSON.parse(listed.out), []);
 });
 
 test("pstore ports lists the BLE devices with a UART beside the serial ports; without Bluetooth it says so in one line", async (t) => {
