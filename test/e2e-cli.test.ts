@@ -210,7 +210,7 @@ test("pull over a pseudo-terminal pair made by socat (the serial code path)", as
 test("the simulator over TCP: a crash, a pull without erase, then dump and decode find the same records", async (t) => {
   const base = tempDir();
   const image = join(base, "puck.img");
-  const sim = await startSim("PUCKJS", ["--listen", "tcp://127.0.0.1:0", "--image", image]);
+  const sim = await startSim(["--listen", "tcp://127.0.0.1:0", "--image", image]);
   t.teardown(() => void sim.child.kill("SIGKILL"));
   await typeOn(sim.address, "~crash boom from the test");
 
@@ -246,11 +246,11 @@ test("the simulator on a pseudo-terminal (--pty, socat): a watchdog reset is pul
     return;
   }
   const base = tempDir();
-  const tcp = await startSim("PUCKJS", ["--listen", "tcp://127.0.0.1:0"]);
+  const tcp = await startSim(["--listen", "tcp://127.0.0.1:0"]);
   t.teardown(() => void tcp.child.kill("SIGKILL"));
   await typeOn(tcp.address, "~hang 1", 2500);
   await tcp.stop();
-  const sim = await startSim("PUCKJS", ["--pty"]);
+  const sim = await startSim(["--pty"]);
   t.teardown(() => void sim.child.kill("SIGKILL"));
   t.regex(sim.address, /ttyPUCKJS$/);
   const list = await pstore(["list", "--port", sim.address]);
@@ -264,7 +264,7 @@ test("the simulator on a pseudo-terminal (--pty, socat): a watchdog reset is pul
 });
 
 test("install writes the bundles over TCP, checks them by CRC, restarts the device and reads its status", async (t) => {
-  const sim = await startSim("PUCKJS", ["--listen", "tcp://127.0.0.1:0"]);
+  const sim = await startSim(["--listen", "tcp://127.0.0.1:0"]);
   t.teardown(() => void sim.child.kill("SIGKILL"));
   const before = JSON.parse((await pstore(["status", "--port", sim.address, "--json"])).out);
   const installed = await pstore(["install", "--board", "PUCKJS", "--port", sim.address]);

@@ -58,7 +58,7 @@ const title = existsSync(CHROMIUM)
 run(title, async (t) => {
   const dist = mkdtempSync(join(tmpdir(), "pstore-page-dist-"));
   await buildBoard("BANGLEJS2", { outDir: dist });
-  const sim = await startSim("BANGLEJS2", ["--listen", "tcp://127.0.0.1:0", "--dist", dist]);
+  const sim = await startSim(["--listen", "tcp://127.0.0.1:0", "--dist", dist], "BANGLEJS2");
   t.teardown(() => sim.stop());
   // A run that traces calls, writes a message and crashes; then the watchdog resets the watch.
   await typeOn(

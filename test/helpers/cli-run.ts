@@ -1,8 +1,8 @@
 // Running the real `pstore` command (node bin/pstore.js, spawned) against hostile devices served over TCP
-// (test/helpers/hostile-device.ts), and reading back what it asked the device to erase.
+// (test/helpers/hostile-device.ts) or `pstore sim`, and reading back what it asked the device to erase.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer, type Server, type Socket } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { join, resolve } from "node:path";
 import { createLinkedPorts } from "../../tools/ports/memory";
 import { HostileDevice, type HostileScript, type StoredRecord } from "./hostile-device";
@@ -72,7 +72,7 @@ export interface RunningSim {
 }
 
 /** Starts `pstore sim --board BOARD` and waits for the line that says where it serves. */
-export async function startSim(board: string, args: string[]): Promise<RunningSim> {
+export async function startSim(args: string[], board = "PUCKJS"): Promise<RunningSim> {
   const child = spawn(process.execPath, [BIN, "sim", "--board", board, ...args], { cwd: ROOT });
   let out = "";
   let err = "";
@@ -99,7 +99,6 @@ export async function startSim(board: string, args: string[]): Promise<RunningSi
 /** Types a simulator console command (or REPL line) and waits a moment for the device to act. */
 export async function typeOn(address: string, line: string, waitMs = 1500): Promise<void> {
   const [host, port] = address.slice("tcp://".length).split(":");
-  const { connect } = await import("node:net");
   await new Promise<void>((done) => {
     const socket = connect(Number(port), host, () => {
       socket.write(line + "\n");

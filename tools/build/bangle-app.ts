@@ -15,12 +15,11 @@ import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SETTINGS_FILE } from "../../firmware/config";
 import { PAGE_FILE_PREFIX } from "../../pstore/pages";
+import { BANGLE_BOOT_FILE } from "../cli/sim-server";
 
 export const APP_SOURCES = "tools/appload";
 /** Subfolder of dist/<BOARD>/ that holds the app. */
 export const APP_FOLDER = "app";
-/** The boot file's Storage name: numbered boot files run first, lowest number first (apps/boot/bootupdate.js). */
-export const BANGLE_BOOT_FILE = "pstore.0.boot.js";
 /** Files copied from tools/appload as they are. */
 const STATIC_FILES = ["ChangeLog", "README.md", "app.png"];
 const PAGE_SCRIPT_MARK = "/* PAGE SCRIPT */";
