@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { openImageSource } from "../image/source";
 import { archiveFrom } from "./archive-run";
 import { requiredString, type Command } from "./command";
-import { DataError } from "./errors";
+import { DataError, ExitCode } from "./errors";
 
 export const decodeCommand: Command = {
   name: "decode",
@@ -44,6 +44,8 @@ Exit codes: 0 all archived; 2 bad command line; 4 DIR cannot be written;
       throw new DataError(`cannot read image ${path}: ${(error as Error).message}`);
     }
     const source = openImageSource(bytes, path, values.board as string | undefined, values.device as string | undefined);
-    return archiveFrom(source, { out, erase: false, json: values.json === true }, io);
+    for (const warning of source.warnings) io.stderr.write(`pstore decode: warning: ${warning}\n`);
+    const code = await archiveFrom(source, { out, erase: false, json: values.json === true }, io);
+    return source.warnings.length ? ExitCode.Data : code;
   },
 };
