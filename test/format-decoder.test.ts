@@ -4,10 +4,8 @@
 // out (format 1), as `pstore dump` writes them from what a device sends, and cut short at several points.
 
 import test, { type ExecutionContext } from "ava";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { boardNames, getBoard } from "../boards/index";
 import type { BoardDefinition } from "../boards/types";
 import { createSimHal } from "../hal/sim/index";
@@ -15,61 +13,10 @@ import { encodeImage, type FlashImage } from "../hal/sim/image";
 import { STORAGE_HEADER_BYTES } from "../hal/sim/storage";
 import { seedImages, openStore } from "../tools/fuzz/corpus";
 import { imageFromDump } from "../tools/image/dump-image";
-import { main } from "../tools/cli/main";
 import { ExitCode } from "../tools/cli/errors";
 import { Reason, RecordType } from "../pstore/format";
+import { decodeInProcess, type ArchivedEntry } from "./helpers/decode-run";
 import { codecName, decodeImageFile, flagNames, reasonName, typeName, type FormatImage, type FormatRecord } from "./helpers/format-decoder";
-
-const dir = mkdtempSync(join(tmpdir(), "pstore-format-decoder-"));
-test.after.always(() => rmSync(dir, { recursive: true, force: true }));
-
-interface Entry {
-  name: string;
-  boot: number;
-  seq: number;
-  type: string;
-  reason: string;
-  codec: string;
-  flags: string[];
-  parts: number;
-  uptimeMs: number;
-  storedBytes: number;
-  originalBytes: number;
-  outcome: string;
-  files: string[];
-  folder: string;
-}
-
-function sink(): { stream: Writable; text: () => string } {
-  const chunks: Buffer[] = [];
-  const stream = new Writable({ write: (chunk, _encoding, done) => (chunks.push(Buffer.from(chunk)), done()) });
-  return { stream, text: () => Buffer.concat(chunks).toString("utf8") };
-}
-
-let runs = 0;
-
-/** Runs `pstore decode` in this process on `bytes` and reads back the archive it made. */
-async function pstoreDecode(bytes: Uint8Array): Promise<{ code: number; err: string; entries: Entry[] }> {
-  const run = join(dir, `run-${runs++}`);
-  const path = `${run}.img`;
-  writeFileSync(path, bytes);
-  const out = sink();
-  const err = sink();
-  const code = await main(["decode", path, "--out", run], { stdout: out.stream, stderr: err.stream, signal: new AbortController().signal });
-  const entries: Entry[] = [];
-  const walk = (folder: string) => {
-    if (!existsSync(folder)) return;
-    for (const name of readdirSync(folder, { withFileTypes: true })) {
-      const at = join(folder, name.name);
-      if (name.isDirectory()) walk(at);
-      else if (name.name === "records.jsonl") {
-        for (const line of readFileSync(at, "utf8").split("\n").filter(Boolean)) entries.push({ ...JSON.parse(line), folder });
-      }
-    }
-  };
-  walk(run);
-  return { code, err: err.text(), entries };
-}
 
 /** The archive's trace view, from the trace as FORMAT.md's ftrace table gives it. */
 function traceLines(r: FormatRecord): string[] {
@@ -78,14 +25,14 @@ function traceLines(r: FormatRecord): string[] {
   return entries.map((e) => `${(e.uptime / 1000).toFixed(3).padStart(10)}s  ${nameOf(e.fn)} <- ${nameOf(e.caller)}`);
 }
 
-function fileOf(entry: Entry, name: string): Uint8Array {
+function fileOf(entry: ArchivedEntry, name: string): Uint8Array {
   return new Uint8Array(readFileSync(join(entry.folder, name)));
 }
 
 /** Both decoders on one image: the same records, fields and content; the same verdict on the image. */
 async function agree(t: ExecutionContext, label: string, bytes: Uint8Array): Promise<FormatImage> {
   const mine = decodeImageFile(bytes);
-  const theirs = await pstoreDecode(bytes);
+  const theirs = await decodeInProcess(bytes);
   t.deepEqual(theirs.entries.map((e) => e.name).sort(), mine.records.map((r) => r.name).sort(), `${label}: record names`);
   const damaged = mine.cut.length > 0 || mine.records.some((r) => r.outcome === "corrupt");
   t.is(theirs.code, damaged ? ExitCode.Data : ExitCode.Ok, `${label}: exit code (${mine.cut.join("; ")}) ${theirs.err}`);
