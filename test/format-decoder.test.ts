@@ -16,7 +16,7 @@ import { imageFromDump } from "../tools/image/dump-image";
 import { ExitCode } from "../tools/cli/errors";
 import { Reason, RecordType } from "../pstore/format";
 import { decodeInProcess, type ArchivedEntry } from "./helpers/decode-run";
-import { codecName, decodeImageFile, flagNames, reasonName, typeName, type FormatImage, type FormatRecord } from "./helpers/format-decoder";
+import { codecName, crc32, decodeImageFile, flagNames, heatshrink, lz4, reasonName, scanPage, typeName, validPageHeader, type FormatImage, type FormatRecord } from "./helpers/format-decoder";
 
 /** The archive's trace view, from the trace as FORMAT.md's ftrace table gives it. */
 function traceLines(r: FormatRecord): string[] {
@@ -132,4 +132,29 @@ test("a record on the flash backend of a storage board's image and on the storag
   const bytes = encodeImage(dev.flash.snapshot(dev.retained?.snapshot(), "storage"));
   const mine = await agree(t, "PUCKJS storage backend", bytes);
   t.true(mine.records.some((r) => r.name.startsWith("pmsg-storage-")));
+});
+
+test("FORMAT.md's worked examples check out with the FORMAT.md decoder", (t) => {
+  const doc = readFileSync(join(import.meta.dirname, "../docs/FORMAT.md"), "utf8");
+  const hex = (s: string) => Uint8Array.from(s.trim().split(/\s+/).map((b) => parseInt(b, 16)));
+  t.regex(doc, /the CRC of the ASCII bytes `123456789` is \*\*0xCBF43926\*\*/);
+  t.is(crc32(new TextEncoder().encode("123456789")), 0xcbf43926);
+
+  const pageHeader = hex(/`(50 53 50 47 [0-9a-f ]+)`/.exec(doc.slice(doc.indexOf("Example: erase count 12")))![1]);
+  t.true(validPageHeader(pageHeader));
+  const dump = /Worked example[\s\S]*?```\n([\s\S]*?)```/.exec(doc)![1];
+  const record = hex(dump.split("\n").map((line) => line.trim().split(/\s+/).slice(1).join(" ")).join(" "));
+  t.is(record.length, 60);
+  const page = new Uint8Array(4096).fill(0xff);
+  page.set(pageHeader, 0);
+  page.set(record, 24);
+  const [part, ...more] = scanPage(page);
+  t.deepEqual(more, []);
+  t.like(part, { type: 1, reason: 1, codec: 0, flags: 1, part: 0, parts: 1, seq: 17, boot: 3, time: 1_700_000_000, uptime: 12345, storedLength: 5, originalLength: 5 });
+  t.is(new TextDecoder().decode(part.raw.subarray(48, 53)), "hello");
+
+  const lz4Example = /`abcabcabcabcabcabcabcabc!` \(25 bytes\) is\s+`([0-9a-f ]+)`/.exec(doc)!;
+  t.is(new TextDecoder().decode(lz4(hex(lz4Example[1]), 25)), "abcabcabcabcabcabcabcabc!");
+  const hsExample = /`aaaaaaaa` \(8 bytes\) encodes as `([0-9a-f ]+)`/.exec(doc)!;
+  t.is(new TextDecoder().decode(heatshrink(hex(hsExample[1]), 8)), "aaaaaaaa");
 });

@@ -228,7 +228,7 @@ function format1Pages(board: string, kind: string, bytes: ImageBytes): Page[] {
 
 // ---- Scanning a page ----
 
-interface Part {
+export interface Part {
   type: number;
   reason: number;
   codec: number;
@@ -244,7 +244,7 @@ interface Part {
   raw: Uint8Array;
 }
 
-function validPageHeader(b: Uint8Array): boolean {
+export function validPageHeader(b: Uint8Array): boolean {
   return u32(b, 0) === 0x47505350 && b[4] === 1 && crc32(b.subarray(0, 20)) === u32(b, 20);
 }
 
@@ -252,7 +252,7 @@ function validRecordHeader(h: Uint8Array): boolean {
   return u32(h, 0) === 0x52545350 && h[4] === 1 && h[11] === 12 && h[10] >= 1 && h[9] < h[10] && h[5] !== 0 && crc32(h.subarray(0, 36)) === u32(h, 36);
 }
 
-function scanPage(page: Uint8Array): Part[] {
+export function scanPage(page: Uint8Array): Part[] {
   const out: Part[] = [];
   const size = page.length;
   if (size < 24 || !validPageHeader(page)) return out;
