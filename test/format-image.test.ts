@@ -9,8 +9,10 @@ import { join } from "node:path";
 import { getBoard } from "../boards/index";
 import { createSimHal } from "../hal/sim/index";
 import { decodeImage, encodeImage } from "../hal/sim/image";
+import { STORAGE_HEADER_BYTES } from "../hal/sim/storage";
 import { Reason, RecordType } from "../pstore/format";
 import { openStore } from "../tools/fuzz/corpus";
+import { imageFromDump } from "../tools/image/dump-image";
 import { ExitCode } from "../tools/cli/errors";
 import { BIN, ROOT, pstore } from "./helpers/cli-run";
 import { decodeInProcess } from "./helpers/decode-run";
@@ -78,4 +80,22 @@ test("pstore dump of a storage-backend device whose service sends no Storage spa
   t.is(dumped.code, ExitCode.Data, dumped.err);
   t.regex(dumped.err, /^pstore dump: the device's pstore service sends no flash spans for its storage backend .*nothing written/);
   t.false(existsSync(path));
+});
+
+test("a dump is refused, naming the file, when the device's spans do not hold a Storage file whole", (t) => {
+  const board = getBoard("LINUX");
+  const dev = createSimHal(board, { seed: 2 });
+  const store = openStore(dev);
+  store.write(RecordType.Pmsg, Reason.User, new TextEncoder().encode("one message"));
+  store.write(RecordType.Dmesg, Reason.Panic, new TextEncoder().encode("one crash"));
+  const files = dev.storage.area.files().filter((f) => /^pst\d+$/.test(f.name) && !f.deleted);
+  t.true(files.length > 1);
+  const span = (addr: number, size: number) => ({ addr, size, bytes: dev.flash.peek(addr, size) });
+  const spans = files.map((f, i) => span(f.addr, STORAGE_HEADER_BYTES + f.size - (i === files.length - 1 ? 100 : 0)));
+  const dump = { info: { spans: spans.map((s) => ({ addr: s.addr, size: s.size })), retained: 0 }, spans: spans.map((s) => s.bytes), retained: new Uint8Array(0) };
+  const last = files[files.length - 1];
+  t.throws(() => imageFromDump(board, "storage", dump), { message: new RegExp(`does not hold all of ${last.name} \\(1024 bytes from 0x${(last.addr + 32).toString(16)}\\): nothing written`) });
+  const whole = { ...dump, info: { ...dump.info, spans: files.map((f) => ({ addr: f.addr, size: STORAGE_HEADER_BYTES + f.size })) }, spans: files.map((f) => dev.flash.peek(f.addr, STORAGE_HEADER_BYTES + f.size)) };
+  t.deepEqual(imageFromDump(board, "storage", whole).layout!.pages.map((p) => p.file), files.map((f) => f.name));
+  t.throws(() => imageFromDump(getBoard("PUCKJS"), "flash", { info: { spans: [], retained: 0 }, spans: [], retained: new Uint8Array(0) }), { message: /sends no flash spans for its flash backend/ });
 });

@@ -60,10 +60,11 @@ sends no Storage spans: nothing is written); 130 Ctrl-C.
     } catch (error) {
       throw new DataError(`the device says it is a ${board}: ${(error as Error).message}`);
     }
-    const image = encodeImage(imageFromDump(definition, kind, dump));
-    new DurableWriter().writeFile(dirname(out), basename(out), image);
+    const image = imageFromDump(definition, kind, dump);
+    new DurableWriter().writeFile(dirname(out), basename(out), encodeImage(image));
+    const pages = image.layout!.pages.length;
     const sizes = dump.info.spans.map((s) => `0x${s.addr.toString(16)}+${formatBytes(s.size)}`).join(", ");
-    io.stdout.write(`wrote ${out}: ${board} ${kind} image, ${sizes}${dump.retained.length ? `, retained ${formatBytes(dump.retained.length)}` : ""}\n`);
+    io.stdout.write(`wrote ${out}: ${board} ${kind} image, ${pages} page${pages === 1 ? "" : "s"} in ${sizes}${dump.retained.length ? `, retained ${formatBytes(dump.retained.length)}` : ""}\n`);
     return ExitCode.Ok;
   },
 };

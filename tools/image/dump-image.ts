@@ -22,6 +22,10 @@ export function imageFromDump(board: BoardDefinition, kind: ImageKind, dump: Dum
   } catch (error) {
     throw new DataError(`the device's dump does not fit board ${board.name}: ${(error as Error).message}`);
   }
+  const outside = layout.pages.find((p) => !dump.info.spans.some((s) => p.addr >= s.addr && p.addr + p.size <= s.addr + s.size));
+  if (outside) {
+    throw new DataError(`the device's dump does not hold all of ${outside.file ?? "the page at 0x" + outside.addr.toString(16)} (${outside.size} bytes from 0x${outside.addr.toString(16)}): nothing written`);
+  }
   if (kind === "storage" && layout.pages.length === 0) {
     const spans = dump.info.spans.map((s) => `0x${s.addr.toString(16)}+${s.size}`).join(", ");
     throw new DataError(`the spans the device sent (${spans}) hold no Storage file pst0, pst1, …: nothing written`);
