@@ -2,8 +2,8 @@
 // or tools/ (nothing is imported from them), so where it and `pstore decode` agree, the document is enough to
 // decode an image. Section names in comments are FORMAT.md's.
 
-export interface FormatRecord {
-  name: string;
+/** The fields of a record header ("Record") a decoder passes on. */
+export interface HeaderFields {
   type: number;
   reason: number;
   codec: number;
@@ -13,9 +13,13 @@ export interface FormatRecord {
   boot: number;
   time: number;
   uptime: number;
-  /** Sum of the parts' stored lengths. */
+  /** Of a part: its payload's; of a record: the sum of its parts'. */
   storedLength: number;
   originalLength: number;
+}
+
+export interface FormatRecord extends HeaderFields {
+  name: string;
   outcome: "ok" | "undecoded" | "corrupt" | "dropped";
   /** Each part's bytes as on flash (header … commit word). */
   raw: Uint8Array[];
@@ -228,19 +232,8 @@ function format1Pages(board: string, kind: string, bytes: ImageBytes): Page[] {
 
 // ---- Scanning a page ----
 
-export interface Part {
-  type: number;
-  reason: number;
-  codec: number;
-  flags: number;
+export interface Part extends HeaderFields {
   part: number;
-  parts: number;
-  seq: number;
-  boot: number;
-  time: number;
-  uptime: number;
-  storedLength: number;
-  originalLength: number;
   raw: Uint8Array;
 }
 
