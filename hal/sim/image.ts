@@ -235,10 +235,15 @@ export function readImage(image: FlashImage, addr: number, length: number): Uint
   return out;
 }
 
-/** Whether every byte of the range is in the image (not cut off a partly read one). */
-export function imageHolds(image: FlashImage, addr: number, length: number): boolean {
+/** How many bytes of the range, from `addr` on, the image holds (fewer when cut off a partly read one; 0 outside the spans). */
+export function imageHeld(image: FlashImage, addr: number, length: number): number {
   const index = image.spans.findIndex((s) => addr >= s.addr && addr + length <= s.addr + s.size);
-  return index >= 0 && addr - image.spans[index].addr + length <= image.data[index].length;
+  return index < 0 ? 0 : Math.max(0, Math.min(length, image.data[index].length - (addr - image.spans[index].addr)));
+}
+
+/** Whether every byte of the range is in the image. */
+export function imageHolds(image: FlashImage, addr: number, length: number): boolean {
+  return imageHeld(image, addr, length) === length;
 }
 
 export function saveImageFile(path: string, image: FlashImage): void {

@@ -147,10 +147,11 @@ class ImageBytes {
     return out;
   }
 
-  /** Whether the file holds the first byte at `addr`. */
-  holds(addr: number): boolean {
-    const s = this.spanOf(addr, 1);
-    return !!s && s.at + addr - s.addr < this.file.length;
+  /** The bytes of the range the file holds, from `addr` on (empty when it holds none). */
+  held(addr: number, length: number): Uint8Array {
+    const s = this.spanOf(addr, length)!;
+    const from = s.at + addr - s.addr;
+    return this.file.subarray(Math.min(from, this.file.length), Math.min(from + length, this.file.length));
   }
 
   cutSpans(): string[] {
@@ -169,19 +170,28 @@ export function decodeImageFile(file: Uint8Array): FormatImage {
   const cut = bytes.cutSpans();
   const pages: Page[] = format === 2 ? header.pages : format1Pages(header.board, header.kind, bytes);
 
+  // "Image files": a page is read as far as the file holds it; pages outside the spans or overlapping are not.
+  const readable: Array<{ addr: number; data: Uint8Array }> = [];
+  for (const page of pages) {
+    const where = `page at 0x${page.addr.toString(16)}`;
+    if (!bytes.spanOf(page.addr, page.size)) cut.push(`${where} outside the spans`);
+    else {
+      const data = bytes.held(page.addr, page.size);
+      if (data.length === 0) cut.push(`${where} cut off`);
+      else {
+        if (data.length < page.size) cut.push(`${where} cut short`);
+        readable.push({ addr: page.addr, data });
+      }
+    }
+  }
+  const overlapping = readable.filter((p) => readable.some((q) => q !== p && p.addr < q.addr + q.data.length && q.addr < p.addr + p.data.length));
+  if (overlapping.length) cut.push(`${overlapping.length} pages overlap`);
+
   // Scanning every page in order, keeping the first listed part of each sequence number ("Copies").
   const bySeq = new Map<number, Part>();
-  for (const page of pages) {
-    const data = bytes.read(page.addr, page.size);
-    if (!data) {
-      cut.push(`page at 0x${page.addr.toString(16)} outside the spans`);
-      continue;
-    }
-    if (!bytes.holds(page.addr)) {
-      cut.push(`page at 0x${page.addr.toString(16)} cut off`);
-      continue;
-    }
-    for (const part of scanPage(data)) if (!bySeq.has(part.seq)) bySeq.set(part.seq, part);
+  for (const page of readable) {
+    if (overlapping.includes(page)) continue;
+    for (const part of scanPage(page.data)) if (!bySeq.has(part.seq)) bySeq.set(part.seq, part);
   }
   const records = joinParts(bySeq, header.kind);
 

@@ -8,7 +8,7 @@
 import type { BoardDefinition, RecordTypeName, ZoneConfig } from "../../boards/types";
 import { getBoard } from "../../boards/index";
 import type { RetainedHal } from "../../hal/types";
-import { decodeImagePartially, imageHolds, readImage, type FlashImage, type ImageLayout, type ImagePage } from "../../hal/sim/image";
+import { decodeImagePartially, imageHeld, imageHolds, readImage, type FlashImage, type ImageLayout, type ImagePage } from "../../hal/sim/image";
 import { describeLayout } from "../../hal/sim/image-layout";
 import { STORAGE_HEADER_BYTES, parseStorageHeader } from "../../hal/sim/storage-layout";
 import type { Backend } from "../../pstore/backend";
@@ -105,27 +105,44 @@ function layoutFromBoard(image: FlashImage, path: string): ImageLayout {
   }
 }
 
-/** The layout's pages the image holds bytes of; a warning for each page cut off or outside the spans. */
+/**
+ * The layout's pages the image holds bytes of, each cut to the bytes held (so a forged size costs no work); a
+ * warning for each page cut short, cut off, outside the spans or overlapping another.
+ */
 function readablePages(image: FlashImage, layout: ImageLayout, path: string, warnings: string[]): ImagePage[] {
   const out: ImagePage[] = [];
+  const number = new Map<ImagePage, number>();
   const lost: string[] = [];
+  const where = (page: ImagePage, i: number) => `page ${i} (${page.file ? page.file + ", " : ""}0x${page.addr.toString(16)}, ${page.size} bytes)`;
   layout.pages.forEach((page, i) => {
-    const where = `page ${i} (${page.file ? page.file + ", " : ""}0x${page.addr.toString(16)}, ${page.size} bytes)`;
     const inside = image.spans.some((s) => page.addr >= s.addr && page.addr + page.size <= s.addr + s.size);
     if (!inside) {
-      warnings.push(`${path}: ${where} lies outside the image's spans: not scanned`);
+      warnings.push(`${path}: ${where(page, i)} lies outside the image's spans: not scanned`);
       return;
     }
-    if (!imageHolds(image, page.addr, 1)) {
-      lost.push(where);
+    const held = imageHeld(image, page.addr, page.size);
+    if (held === 0) {
+      lost.push(where(page, i));
       return;
     }
-    if (!imageHolds(image, page.addr, page.size)) warnings.push(`${path}: ${where} is cut short: records in its missing bytes are lost`);
+    if (held < page.size) warnings.push(`${path}: ${where(page, i)} is cut short after ${held} bytes: records in the rest are lost`);
     if (page.file !== undefined) checkStorageHeader(image, page, path, warnings);
-    out.push(page);
+    const readable = held < page.size ? { ...page, size: held } : page;
+    number.set(readable, i);
+    out.push(readable);
   });
   if (lost.length) warnings.push(`${path}: ${lost.length === 1 ? lost[0] + " is" : lost.length + " pages are"} cut off the image: their records are lost${lost.length > 1 ? ` (${lost.join(", ")})` : ""}`);
-  return out;
+  const overlapping = new Set<ImagePage>();
+  const byAddr = [...out].sort((a, b) => a.addr - b.addr);
+  let reach: ImagePage | undefined;
+  for (const page of byAddr) {
+    if (reach && page.addr < reach.addr + reach.size) {
+      overlapping.add(page).add(reach);
+      if (page.addr + page.size > reach.addr + reach.size) reach = page;
+    } else reach = page;
+  }
+  if (overlapping.size) warnings.push(`${path}: ${overlapping.size} pages overlap one another: not scanned (${[...overlapping].map((p) => where(p, number.get(p)!)).join(", ")})`);
+  return out.filter((p) => !overlapping.has(p));
 }
 
 /** A Storage page's own file header must say what the layout says; a mismatch is reported, the page still scanned. */
