@@ -30,7 +30,9 @@ function sink(): { stream: Writable; text: () => string } {
   return { stream, text: () => Buffer.concat(chunks).toString("utf8") };
 }
 
-const dir = mkdtempSync(join(tmpdir(), "pstore-decode-run-"));
+// The archive fsyncs every file it writes, and callers decode hundreds of images: memory-backed files where the
+// system has them, since durability is not what they test.
+const dir = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "pstore-decode-run-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
 let runs = 0;
 
