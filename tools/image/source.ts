@@ -131,7 +131,8 @@ function readablePages(image: FlashImage, layout: ImageLayout, path: string, war
     number.set(readable, i);
     out.push(readable);
   });
-  if (lost.length) warnings.push(`${path}: ${lost.length === 1 ? lost[0] + " is" : lost.length + " pages are"} cut off the image: their records are lost${lost.length > 1 ? ` (${lost.join(", ")})` : ""}`);
+  if (lost.length === 1) warnings.push(`${path}: ${lost[0]} is cut off the image: its records are lost`);
+  if (lost.length > 1) warnings.push(`${path}: ${lost.length} pages are cut off the image: their records are lost (${lost.join(", ")})`);
   const overlapping = new Set<ImagePage>();
   const byAddr = [...out].sort((a, b) => a.addr - b.addr);
   let reach: ImagePage | undefined;
