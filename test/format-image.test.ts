@@ -2,7 +2,6 @@
 // small to hold its header, and a dump from a storage-backend device whose service sends no Storage spans.
 
 import test from "ava";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +13,7 @@ import { Reason, RecordType } from "../pstore/format";
 import { openStore } from "../tools/fuzz/corpus";
 import { imageFromDump } from "../tools/image/dump-image";
 import { ExitCode } from "../tools/cli/errors";
-import { BIN, ROOT, pstore } from "./helpers/cli-run";
+import { pstore, startSim } from "./helpers/cli-run";
 import { decodeInProcess } from "./helpers/decode-run";
 
 const dir = mkdtempSync(join(tmpdir(), "pstore-format-image-"));
@@ -64,17 +63,9 @@ test("a retained area too small for its header loses only itself; bytes past the
 });
 
 test("pstore dump of a storage-backend device whose service sends no Storage spans fails and writes nothing", async (t) => {
-  const child = spawn(process.execPath, [BIN, "sim", "--board", "LINUX", "--listen", "tcp://127.0.0.1:0"], { cwd: ROOT });
-  t.teardown(() => void child.kill("SIGKILL"));
-  const address = await new Promise<string>((done, fail) => {
-    let out = "";
-    child.stdout!.on("data", (b) => {
-      out += b;
-      const match = / on (\S+)\n/.exec(out);
-      if (match) done(match[1]);
-    });
-    child.on("close", (code) => fail(new Error(`pstore sim exited ${code}`)));
-  });
+  const sim = await startSim(["--board", "LINUX", "--listen", "tcp://127.0.0.1:0"]);
+  t.teardown(() => void sim.child.kill("SIGKILL"));
+  const address = sim.address;
   const path = join(dir, "linux.img");
   const dumped = await pstore(["dump", "--port", address, "--out", path]);
   t.is(dumped.code, ExitCode.Data, dumped.err);
