@@ -130,7 +130,7 @@ for (const name of boardNames()) {
 }
 
 test("a record on the flash backend of a storage board's image and on the storage backend of a flash board's", async (t) => {
-  // The image's kind follows the backend: a PUCKJS built for the storage backend keeps pst files in its Storage area.
+  // The image's kind follows the backend: a PUCKJS built for the storage backend keeps pstore.p<N> files in its Storage area.
   const board = { ...getBoard("PUCKJS"), backend: "storage" as const };
   const dev = createSimHal(board, { seed: 3 });
   const store = openStore(dev);
