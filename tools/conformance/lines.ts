@@ -1,0 +1,94 @@
+// The two ends a probe run talks to: a real Espruino over a pstore port (serial or TCP), waiting in real time until
+// the line goes quiet, and the simulated Espruino, waiting in virtual time the same way. Both answer an exchange with
+// every byte that came back.
+
+import { getBoard } from "../../boards/index";
+import { openPort, type Port } from "../ports/index";
+import { SimDevice } from "../sim/espruino/device";
+import { MARK_OPEN } from "./probe";
+
+/** The line is quiet after this long without a byte. */
+export const QUIET_MS = 300;
+/** Longest a value probe may take to answer. */
+export const ANSWER_MS = 2000;
+
+export interface ProbeLine {
+  /**
+   * Sends `text`; resolves with what came back once at least `waitMs` passed (a value probe: once its answer came,
+   * or after `waitMs`) and nothing more arrived for QUIET_MS.
+   */
+  exchange(text: string, waitMs: number, answer: boolean): Promise<string>;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+class PortLine implements ProbeLine {
+  private received = "";
+  private lastByteAt = Date.now();
+
+  constructor(private readonly port: Port) {
+    port.on("data", (bytes) => {
+      this.received += Buffer.from(bytes).toString("latin1");
+      this.lastByteAt = Date.now();
+    });
+  }
+
+  async exchange(text: string, waitMs: number, answer: boolean): Promise<string> {
+    this.received = "";
+    const start = Date.now();
+    this.lastByteAt = start;
+    this.port.write(text);
+    for (;;) {
+      await sleep(20);
+      const now = Date.now();
+      const waited = answer ? this.received.includes(MARK_OPEN) || now - start >= waitMs : now - start >= waitMs;
+      if (waited && now - this.lastByteAt >= QUIET_MS) break;
+      if (!this.port.isOpen) throw new Error(`${this.port.description}: the line closed (the interpreter exited?)`);
+    }
+    return this.received;
+  }
+
+  close(): Promise<void> {
+    return this.port.close();
+  }
+}
+
+export async function openRealLine(spec: string, baud?: number): Promise<ProbeLine> {
+  const line = new PortLine(await openPort(spec, { baud }));
+  // Whatever the device printed on connect (a prompt) is not part of any probe.
+  await line.exchange("", 0, false);
+  return line;
+}
+
+class SimLine implements ProbeLine {
+  private received = "";
+
+  constructor(readonly device: SimDevice) {
+    device.on("output", (bytes) => {
+      this.received += Buffer.from(bytes).toString("latin1");
+    });
+  }
+
+  async exchange(text: string, waitMs: number, answer: boolean): Promise<string> {
+    this.received = "";
+    if (text.length > 0) this.device.write(text);
+    if (answer) {
+      for (let t = 0; t < waitMs && !this.received.includes(MARK_OPEN); t += 10) this.device.advance(10);
+    } else {
+      this.device.advance(waitMs);
+    }
+    this.device.advance(QUIET_MS);
+    return this.received;
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** A fresh simulated board (process.env.BOARD names it) answering as `version`. */
+export function openSimLine(board: string, version: string): ProbeLine {
+  const device = new SimDevice({ board: getBoard(board), version });
+  const line = new SimLine(device);
+  device.connect();
+  return line;
+}
