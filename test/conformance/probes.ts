@@ -33,8 +33,14 @@ const typedArrays: Probe[] = [
   },
   {
     id: "typedarray-subarray-runs-into-parent",
-    about: "an over-long subarray of a view reads the parent buffer's following bytes; writes past the buffer are dropped, inside it they land",
-    value: "var b=new Uint8Array(8);b.set([9,8,7,6,5,4,3,2]);var v=b.subarray(2,5);var w=v.subarray(0,256);var r=[w.length,w[0],w[3],w[5],w[6],w.byteOffset];w[4]=77;w[200]=5;return r.concat([b.join(','),w[200],w[4]]);",
+    about: "an over-long subarray of a view reads the parent buffer's following bytes, then zeros",
+    value: "var b=new Uint8Array(8);b.set([9,8,7,6,5,4,3,2]);var v=b.subarray(2,5);var w=v.subarray(0,256);return [w.length,w[0],w[3],w[5],w[6],w.byteOffset];",
+  },
+  {
+    id: "typedarray-subarray-writes-past-parent",
+    about: "writes through an over-long subarray land in the parent buffer while inside it, and are dropped past it",
+    value: "var b=new Uint8Array(8);var w=b.subarray(2,5).subarray(0,256);w[4]=77;w[200]=5;return [b.join(','),w[200],w[4]];",
+    unmodelled: { why: "a V8 view cannot run past its buffer: the simulator's over-long view is a copy" },
   },
   {
     id: "typedarray-copy-of-over-long-view",
@@ -104,13 +110,13 @@ const storage: Probe[] = [
     id: "storage-preallocate-and-fill",
     about: "write(name, data, 0, size) pre-allocates a 0xFF file; later writes at offsets fill it; size and content as read back",
     async: true,
-    value: "var S=require('Storage');S.erase('cfc');S.write('cfc','ab',0,10);var r=[S.read('cfc').length,S.read('cfc')];S.write('cfc','cd',2);S.write('cfc',new Uint8Array([49,50]),8);r.push(S.read('cfc'));var b=S.readArrayBuffer('cfc');r.push(b.byteLength);done(r);S.erase('cfc');",
+    value: "var S=require('Storage');S.erase('cfc');S.write('cfc','ab',0,10);var r=[S.read('cfc').length,E.toString(E.toUint8Array(S.read('cfc')))];S.write('cfc','cd',2);S.write('cfc',new Uint8Array([49,50]),8);r.push(S.read('cfc'));var b=S.readArrayBuffer('cfc');r.push(b.byteLength);done(r);S.erase('cfc');",
   },
   {
     id: "storage-write-errors",
     about: "the firmware's errors: data past the file's size, rewriting written bytes with other data, a zero-length file, a name too long",
     async: true,
-    value: "var S=require('Storage');S.erase('cfd');S.write('cfd','abcd',0,6);var r=[];function t(f){try{r.push(String(f()))}catch(e){r.push('threw '+String(e))}}t(function(){return S.write('cfd','xyz',4)});t(function(){return S.write('cfd','zz',1)});t(function(){return S.write('cfd','cd',2)});t(function(){return S.write('cfd','ef',4)});r.push(S.read('cfd'));t(function(){return S.write('cfd','g',5)});t(function(){return S.write('cfd','zz',0)});r.push(S.read('cfd'));t(function(){return S.write('cfe','')});t(function(){return S.write('cfe','x',0,0)});t(function(){return S.write('cf01234567890123456789012345678','x')});r.push(S.list(/^cf0/));done(r);S.erase('cfd');S.erase('cfe');S.list(/^cf0/).forEach(function(n){S.erase(n)});",
+    value: "var S=require('Storage');S.erase('cfd');S.write('cfd','abcd',0,6);var r=[];function t(f){try{r.push(String(f()))}catch(e){r.push('threw '+String(e))}}t(function(){return S.write('cfd','xyz',4)});t(function(){return S.write('cfd','zz',1)});t(function(){return S.write('cfd','cd',2)});t(function(){return S.write('cfd','ef',4)});r.push(E.toString(E.toUint8Array(S.read('cfd'))));t(function(){return S.write('cfd','g',5)});t(function(){return S.write('cfd','zz',0)});r.push(S.read('cfd'));t(function(){return S.write('cfe','')});t(function(){return S.write('cfe','x',0,0)});t(function(){return S.write('cf01234567890123456789012345678','x')});r.push(S.list(/^cf0/));done(r);S.erase('cfd');S.erase('cfe');S.list(/^cf0/).forEach(function(n){S.erase(n)});",
   },
   {
     id: "storage-replace",
@@ -121,6 +127,7 @@ const storage: Probe[] = [
   {
     id: "storage-read-after-erase",
     about: "a string from Storage.read refers to the file: once the file is erased it no longer holds the text",
+    unmodelled: { why: "a V8 string cannot change once made" },
     value: "var S=require('Storage');S.write('cfj','some text');var s=S.read('cfj');var c=E.toString(E.toUint8Array(s));S.erase('cfj');return [c,JSON.stringify([s]),typeof s];",
   },
   {
@@ -198,6 +205,7 @@ const native: Probe[] = [
   {
     id: "numbers",
     about: "how numbers print: fractions, large values, negative zero, hex",
+    unmodelled: { why: "String(number) is V8's (print() and the REPL print Espruino's 12 digits)" },
     value: "return [String(1/3),String(0.1+0.2),String(1e21),String(-0),String(123456789012),(255).toString(16),(0xdeadbeef>>>0).toString(16),String(2147483648|0),(-1>>>0)];",
   },
 ];
@@ -206,7 +214,13 @@ const language: Probe[] = [
   {
     id: "missing-builtins",
     about: "globals and members Espruino 2v29 lacks (the simulator's realm removes the same)",
-    value: "return [typeof Map,typeof Set,typeof WeakMap,typeof Symbol,typeof Proxy,typeof Reflect,typeof Array.from,typeof Math.imul,typeof Math.clz32,typeof Math.trunc,typeof Number.isInteger,typeof Object.freeze,typeof Promise.race,typeof queueMicrotask,typeof setImmediate,typeof RangeError,typeof Uint8Array.from,typeof [].lastIndexOf,typeof [].reduceRight,typeof TextEncoder,typeof Array.prototype.slice,typeof Object.prototype.hasOwnProperty];",
+    value: "return [typeof Map,typeof Set,typeof WeakMap,typeof Symbol,typeof Proxy,typeof Reflect,typeof Array.from,typeof Math.imul,typeof Math.clz32,typeof Math.trunc,typeof Number.isInteger,typeof Object.freeze,typeof Promise.race,typeof queueMicrotask,typeof setImmediate,typeof RangeError,typeof Uint8Array.from,typeof [].lastIndexOf,typeof [].reduceRight,typeof TextEncoder];",
+  },
+  {
+    id: "builtin-prototypes",
+    about: "built-in methods are not reachable through prototypes: Array.prototype.slice is undefined, [].slice is not",
+    value: "return [typeof Array.prototype.slice,typeof Object.prototype.hasOwnProperty,typeof [].slice];",
+    unmodelled: { why: "V8 finds [].slice through Array.prototype", gate: "builtin-prototype" },
   },
   {
     id: "present-builtins",
@@ -215,8 +229,14 @@ const language: Probe[] = [
   },
   {
     id: "errors",
-    about: "Errors: no .name, String(e), .message, instanceof, and the firmware's messages for a read of undefined, an undefined name, a missing method",
-    value: "var r=[];function t(f){try{f()}catch(e){r.push([typeof e.name,String(e),e.message,e instanceof Error,e instanceof TypeError,e instanceof ReferenceError])}}t(function(){throw new Error('plain')});t(function(){throw new TypeError('typed')});t(function(){var o;o.x.y});t(function(){null.x});t(function(){undefinedThing});t(function(){({}).nope()});t(function(){var u=new Uint8Array(1);u.nope()});return r;",
+    about: "Errors a program makes: no .name, String(e), .message, instanceof (TypeError is no Error)",
+    value: "var r=[];function t(f){try{f()}catch(e){r.push([typeof e.name,String(e),e.message,e instanceof Error,e instanceof TypeError,e instanceof ReferenceError])}}t(function(){throw new Error('plain')});t(function(){throw new TypeError('typed')});t(function(){throw new ReferenceError('ref')});t(function(){throw new Error()});return r;",
+  },
+  {
+    id: "errors-raised-by-the-interpreter",
+    about: "errors the interpreter raises, caught: a read of undefined or null, an undefined name, a missing method",
+    value: "var r=[];function t(f){try{f()}catch(e){r.push([String(e),e instanceof Error,e instanceof TypeError,e instanceof ReferenceError])}}t(function(){var o;o.x.y});t(function(){null.x});t(function(){undefinedThing});t(function(){({}).nope()});t(function(){var u=new Uint8Array(1);u.nope()});return r;",
+    unmodelled: { why: "V8 raises its own kinds and words; the simulator rewords them only when it reports them uncaught (probes uncaught-*)" },
   },
   {
     id: "error-stack",
@@ -226,16 +246,19 @@ const language: Probe[] = [
   {
     id: "let-in-for-loop",
     about: "`let` in a for loop is not bound per iteration: every closure sees the last value; the variable does not outlive the loop",
+    unmodelled: { why: "V8 binds let per iteration", gate: "loop-closure" },
     value: "var fs=[];for(let i=0;i<3;i++)fs.push(function(){return i});var r=fs.map(function(f){return f()});return [r,typeof i];",
   },
   {
     id: "no-hoisting-repl",
     about: "a function declared later on a REPL line does not exist yet when called",
+    unmodelled: { why: "V8 hoists declarations", gate: "hoisting" },
     raw: [{ send: "\x10f1(); function f1(){print('called')}\n" }],
   },
   {
     id: "no-hoisting-in-function",
     about: "inside a function too, a declaration later in the body does not exist yet",
+    unmodelled: { why: "V8 hoists declarations", gate: "hoisting" },
     raw: [{ send: "\x10function g1(){h1(); function h1(){}} g1()\n" }],
   },
   {
@@ -253,8 +276,8 @@ const repl: Probe[] = [
   },
   {
     id: "repl-results",
-    about: "how the REPL prints results after = : strings, arrays, objects, typed arrays, undefined, functions",
-    raw: [{ send: "'a\\nb'\n" }, { send: "[1,'x']\n" }, { send: "({a:1})\n" }, { send: "new Uint8Array([1,2])\n" }, { send: "undefined\n" }],
+    about: "how the REPL prints results after = : strings, objects, typed arrays, undefined",
+    raw: [{ send: "'a\\nb'\n" }, { send: "({a:1})\n" }, { send: "new Uint8Array([1,2])\n" }, { send: "undefined\n" }],
   },
   {
     id: "repl-dle-line",

@@ -87,7 +87,7 @@ class SimLine implements ProbeLine {
 
 /** A fresh simulated board (process.env.BOARD names it) answering as `version`. */
 export function openSimLine(board: string, version: string): ProbeLine {
-  const device = new SimDevice({ board: getBoard(board), version });
+  const device = new SimDevice({ board: getBoard(board), version, banner: true });
   const line = new SimLine(device);
   device.connect();
   return line;

@@ -59,8 +59,9 @@ async function main(argv: string[]): Promise<number> {
   if (args.against) {
     const recording = readRecording(args.against);
     if (only) for (const id of [...recording.answers.keys()]) if (!only.has(id)) recording.answers.delete(id);
-    const { compared, differences } = await replay(recording, selected);
+    const { compared, differences, unmodelled } = await replay(recording, selected);
     for (const d of differences) console.log(describeDifference(d) + "\n");
+    for (const p of unmodelled) console.log(`not simulated: ${p.id}: ${p.unmodelled!.why}${p.unmodelled!.gate ? ` (the gate refuses it: ${p.unmodelled!.gate})` : ""}`);
     const what = `Espruino ${recording.meta.version} ${recording.meta.board} (${args.against})`;
     console.log(differences.length === 0 ? `the simulator agrees with ${what}: ${compared} probes` : `${differences.length} differences from ${what} over ${compared} probes`);
     return differences.length === 0 ? 0 : 1;

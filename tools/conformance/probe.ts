@@ -6,6 +6,8 @@
 // way the device prints it). With `async`, the body gets `done` and answers when it calls it (from a timer, an
 // event). A raw probe sends lines as typed and keeps every byte that came back: it probes the console's framing.
 
+import type { RuleId } from "../build/gate";
+
 export interface RawStep {
   /** Bytes typed on the console (latin1), sent as they are: include the `\n`. */
   send: string;
@@ -30,6 +32,11 @@ export interface Probe {
   boards?: string[];
   /** Text in what came back that varies from run to run, as [regular expression source, replacement]. */
   normalise?: Array<[string, string]>;
+  /**
+   * Behaviour the simulated Espruino cannot have (V8 underneath): the recording documents it, and the replay checks
+   * instead that the build's compatibility gate refuses the probe's code with the rule `gate`, when one is given.
+   */
+  unmodelled?: { why: string; gate?: RuleId };
 }
 
 /** What one probe answered, as a recording keeps it. */
