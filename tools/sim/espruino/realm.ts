@@ -80,14 +80,16 @@ const ESPRUINO_TYPED_ARRAYS = `(function (proto) {
 })`;
 
 /**
- * Errors have no `.name`; String(e) still names the kind; TypeError, SyntaxError and ReferenceError are not
+ * Errors have no `.name` (nor a `.message` when made without one); String(e) still names the kind; TypeError, SyntaxError and ReferenceError are not
  * instances of Error. (Errors V8 raises itself keep V8's kind and message where a program catches them.)
  */
 const ESPRUINO_ERRORS = `(function (g) {
   delete g.Error.prototype.name;
+  delete g.Error.prototype.message;
   ["TypeError", "SyntaxError", "ReferenceError"].forEach(function (kind) {
     var proto = g[kind].prototype;
     delete proto.name;
+    delete proto.message;
     Object.setPrototypeOf(proto, Object.prototype);
     Object.defineProperty(proto, "toString", { value: function toString() {
       var m = this.message; return m === undefined || m === "" ? kind : kind + ": " + m;
