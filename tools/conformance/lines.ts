@@ -5,7 +5,6 @@
 import { getBoard } from "../../boards/index";
 import { openPort, type Port } from "../ports/index";
 import { SimDevice } from "../sim/espruino/device";
-import { MARK_OPEN } from "./probe";
 
 /** The line is quiet after this long without a byte. */
 export const QUIET_MS = 300;
@@ -14,10 +13,10 @@ export const ANSWER_MS = 2000;
 
 export interface ProbeLine {
   /**
-   * Sends `text`; resolves with what came back once at least `waitMs` passed (a value probe: once its answer came,
+   * Sends `text`; resolves with what came back once at least `waitMs` passed (with a `marker`: once the marker came,
    * or after `waitMs`) and nothing more arrived for QUIET_MS.
    */
-  exchange(text: string, waitMs: number, answer: boolean): Promise<string>;
+  exchange(text: string, waitMs: number, marker?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -34,7 +33,7 @@ class PortLine implements ProbeLine {
     });
   }
 
-  async exchange(text: string, waitMs: number, answer: boolean): Promise<string> {
+  async exchange(text: string, waitMs: number, marker?: string): Promise<string> {
     this.received = "";
     const start = Date.now();
     this.lastByteAt = start;
@@ -42,7 +41,7 @@ class PortLine implements ProbeLine {
     for (;;) {
       await sleep(20);
       const now = Date.now();
-      const waited = answer ? this.received.includes(MARK_OPEN) || now - start >= waitMs : now - start >= waitMs;
+      const waited = (marker !== undefined && this.received.includes(marker)) || now - start >= waitMs;
       if (waited && now - this.lastByteAt >= QUIET_MS) break;
       if (!this.port.isOpen) throw new Error(`${this.port.description}: the line closed (the interpreter exited?)`);
     }
@@ -57,7 +56,7 @@ class PortLine implements ProbeLine {
 export async function openRealLine(spec: string, baud?: number): Promise<ProbeLine> {
   const line = new PortLine(await openPort(spec, { baud }));
   // Whatever the device printed on connect (a prompt) is not part of any probe.
-  await line.exchange("", 0, false);
+  await line.exchange("", 0);
   return line;
 }
 
@@ -70,11 +69,11 @@ class SimLine implements ProbeLine {
     });
   }
 
-  async exchange(text: string, waitMs: number, answer: boolean): Promise<string> {
+  async exchange(text: string, waitMs: number, marker?: string): Promise<string> {
     this.received = "";
     if (text.length > 0) this.device.write(text);
-    if (answer) {
-      for (let t = 0; t < waitMs && !this.received.includes(MARK_OPEN); t += 10) this.device.advance(10);
+    if (marker !== undefined) {
+      for (let t = 0; t < waitMs && !this.received.includes(marker); t += 10) this.device.advance(10);
     } else {
       this.device.advance(waitMs);
     }

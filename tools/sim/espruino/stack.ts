@@ -1,7 +1,7 @@
 // Error stacks and messages as Espruino 2v29 prints them, derived from V8's call sites.
 //
 // Espruino reports, per frame, `    at name (:line:col)` (or `    at :line:col` for anonymous code), then the source
-// line (printed empty by 2v29 for code inside functions, see transcripts/repl-2v29-linux-telnet.json) and a caret.
+// line (printed empty by 2v29 for code inside functions, see test/conformance/recordings) and a caret.
 // Positions are counted from the first token of the enclosing function's body, and point at the last token the
 // parser had read: the `)` closing a call or `new`, the `.` of a failed property read. V8 points elsewhere (the
 // `new`, the callee, the property), so each V8 position is moved with the help of the parsed source.
