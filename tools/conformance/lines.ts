@@ -26,7 +26,10 @@ class PortLine implements ProbeLine {
   private received = "";
   private lastByteAt = Date.now();
 
-  constructor(private readonly port: Port) {
+  constructor(
+    private readonly port: Port,
+    private readonly slowdown: number,
+  ) {
     port.on("data", (bytes) => {
       this.received += Buffer.from(bytes).toString("latin1");
       this.lastByteAt = Date.now();
@@ -41,8 +44,8 @@ class PortLine implements ProbeLine {
     for (;;) {
       await sleep(20);
       const now = Date.now();
-      const waited = (marker !== undefined && this.received.includes(marker)) || now - start >= waitMs;
-      if (waited && now - this.lastByteAt >= QUIET_MS) break;
+      const waited = (marker !== undefined && this.received.includes(marker)) || now - start >= waitMs * this.slowdown;
+      if (waited && now - this.lastByteAt >= QUIET_MS * this.slowdown) break;
       if (!this.port.isOpen) throw new Error(`${this.port.description}: the line closed (the interpreter exited?)`);
     }
     return this.received;
@@ -53,8 +56,9 @@ class PortLine implements ProbeLine {
   }
 }
 
-export async function openRealLine(spec: string, baud?: number): Promise<ProbeLine> {
-  const line = new PortLine(await openPort(spec, { baud }));
+/** `slowdown` stretches every wait, for a device slower than its clock (an emulator): timers still fire in order. */
+export async function openRealLine(spec: string, baud?: number, slowdown = 1): Promise<ProbeLine> {
+  const line = new PortLine(await openPort(spec, { baud }), slowdown);
   // Whatever the device printed on connect (a prompt) is not part of any probe.
   await line.exchange("", 0);
   return line;

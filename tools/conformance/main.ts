@@ -1,5 +1,6 @@
-// `npm run conformance -- --record --port P --out DIR [--baud N] [--only ID,…]`: runs the probes
-// (test/conformance/probes.ts) on a real Espruino and writes what it answered into DIR.
+// `npm run conformance -- --record --port P --out DIR [--baud N] [--slow F] [--only ID,…]`: runs the probes
+// (test/conformance/probes.ts) on a real Espruino and writes what it answered into DIR; `--slow` stretches every
+// wait by F (the Bangle.js 2 emulator runs slower than its clock).
 // `npm run conformance -- --against DIR [--only ID,…]`: replays them on the simulated Espruino of the recording's
 // board and fails, printing each one, on any difference.
 
@@ -10,7 +11,7 @@ import { openRealLine } from "./lines";
 import { describeDifference, readRecording, replay, writeRecording } from "./recording";
 import { identify, runProbes } from "./run";
 
-const USAGE = `usage: npm run conformance -- --record --port P --out DIR [--baud N] [--only ID,…]
+const USAGE = `usage: npm run conformance -- --record --port P --out DIR [--baud N] [--slow F] [--only ID,…]
        npm run conformance -- --against DIR [--only ID,…]`;
 
 async function main(argv: string[]): Promise<number> {
@@ -22,6 +23,7 @@ async function main(argv: string[]): Promise<number> {
         record: { type: "boolean" },
         port: { type: "string" },
         baud: { type: "string" },
+        slow: { type: "string" },
         out: { type: "string" },
         against: { type: "string" },
         only: { type: "string" },
@@ -44,7 +46,12 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const baud = args.baud === undefined ? undefined : Number(args.baud);
-    const line = await openRealLine(args.port, baud);
+    const slowdown = args.slow === undefined ? 1 : Number(args.slow);
+    if (!(slowdown >= 1)) {
+      console.error(`--slow ${args.slow}: give a factor of 1 or more`);
+      return 2;
+    }
+    const line = await openRealLine(args.port, baud, slowdown);
     try {
       const id = await identify(line);
       console.log(`recording ${selected.filter((p) => appliesTo(p, id.board)).length} probes from Espruino ${id.version} ${id.board} on ${args.port}`);
