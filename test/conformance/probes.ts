@@ -246,19 +246,16 @@ const language: Probe[] = [
   {
     id: "let-in-for-loop",
     about: "`let` in a for loop is not bound per iteration: every closure sees the last value; the variable does not outlive the loop",
-    unmodelled: { why: "V8 binds let per iteration", gate: "loop-closure" },
     value: "var fs=[];for(let i=0;i<3;i++)fs.push(function(){return i});var r=fs.map(function(f){return f()});return [r,typeof i];",
   },
   {
     id: "no-hoisting-repl",
     about: "a function declared later on a REPL line does not exist yet when called",
-    unmodelled: { why: "V8 hoists declarations", gate: "hoisting" },
     raw: [{ send: "\x10f1(); function f1(){print('called')}\n" }],
   },
   {
     id: "no-hoisting-in-function",
     about: "inside a function too, a declaration later in the body does not exist yet",
-    unmodelled: { why: "V8 hoists declarations", gate: "hoisting" },
     raw: [{ send: "\x10function g1(){h1(); function h1(){}} g1()\n" }],
   },
   {

@@ -23,7 +23,7 @@ import { installPromise } from "./promise";
 import { createRealm, NATIVE_FILE, type Realm } from "./realm";
 import { Repl, type ReplHost } from "./repl";
 import { espruinoFrame, espruinoMessage, formatStack, type SourceFile } from "./stack";
-import { guardFunctions, type Insert } from "./storage-code";
+import { rewriteForEspruino } from "./rewrite";
 import { TimerQueue } from "./timers";
 
 /** How the chip came to (re)start its JavaScript. */
@@ -51,7 +51,7 @@ export interface SimDeviceOptions {
 
 const DEFAULT_VERSION = "2v29.277";
 
-/** The global the checks in code from Storage call (storage-code.ts). */
+/** The global the checks in code from Storage call (rewrite.ts). */
 const CODE_CHECK = "__storageCodeAlive";
 
 /**
@@ -352,9 +352,10 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
   /** ReplHost: one complete input line. */
   private evaluateLine(code: string): { value?: unknown; error?: { thrown: unknown } } {
     const name = `REPL${++this.replLines}`;
-    this.sources.set(name, { text: code, functionBody: false });
+    const rewritten = rewriteForEspruino(code, { functionBody: false });
+    this.sources.set(name, { text: code, functionBody: false, rewritten });
     try {
-      const script = new vm.Script(code, { filename: name });
+      const script = new vm.Script(rewritten.code, { filename: name });
       // displayErrors off: Node would prepend its own source excerpt to the error's stack.
       let value = script.runInContext(this.realm.context, { displayErrors: false });
       const last = lastStatement(code);
@@ -407,10 +408,9 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
 
   evaluateModule(name: string, code: string, fromStorage = false): unknown {
     const filename = `module:${name}`;
-    const source: SourceFile = { text: code, functionBody: true };
-    if (fromStorage) source.inserted = this.guardStorageCode(name, code, true);
-    this.sources.set(filename, source);
-    const fn = vm.compileFunction(source.inserted ? source.inserted.code : code, ["exports", "module"], { parsingContext: this.realm.context, filename });
+    const rewritten = rewriteForEspruino(code, { functionBody: true, check: fromStorage ? this.codeCheck(name) : undefined });
+    this.sources.set(filename, { text: code, functionBody: true, rewritten });
+    const fn = vm.compileFunction(rewritten.code, ["exports", "module"], { parsingContext: this.realm.context, filename });
     const exports = this.realm.object();
     const module = this.realm.object();
     module.exports = exports;
@@ -704,20 +704,18 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
     this.runIdle();
   }
 
-  /** Code of the Storage file `name` whose functions die with the file (storage-code.ts). */
-  private guardStorageCode(name: string, text: string, functionBody: boolean): { code: string; inserts: Insert[] } {
-    const alive = this.storage.removal(name);
-    const check = `${CODE_CHECK}(${JSON.stringify(name)},${alive})`;
-    return guardFunctions(text, functionBody, check);
+  /** The check that code from the Storage file `name`, as it is now, is still there (rewrite.ts). */
+  private codeCheck(name: string): string {
+    return `${CODE_CHECK}(${JSON.stringify(name)},${this.storage.removal(name)})`;
   }
 
   private runStorageCode(name: string, code: Uint8Array): void {
     const text = Buffer.from(code).toString("latin1");
     const filename = `storage:${name}`;
-    const inserted = this.guardStorageCode(name, text, false);
-    this.sources.set(filename, { text, functionBody: false, inserted });
+    const rewritten = rewriteForEspruino(text, { functionBody: false, check: this.codeCheck(name) });
+    this.sources.set(filename, { text, functionBody: false, rewritten });
     try {
-      new vm.Script(inserted.code, { filename }).runInContext(this.realm.context, { displayErrors: false });
+      new vm.Script(rewritten.code, { filename }).runInContext(this.realm.context, { displayErrors: false });
     } catch (e) {
       if (e instanceof Unwind || e instanceof PowerLoss) throw e;
       this.reportError(this.fromHostSyntaxError(e));
@@ -750,14 +748,15 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
       });
     this.realm = realm;
     const sources = this.sources;
-    const prepare = (_error: unknown, sites: NodeJS.CallSite[]): string => {
+    const prepare = (error: unknown, sites: NodeJS.CallSite[]): string => {
+      const undefinedName = error instanceof realm.intrinsics.ReferenceError;
       const frames: Array<{ name: string | null; line: number; column: number }> = [];
       sites.forEach((site, index) => {
         const file = site.getFileName();
         const source = file ? sources.get(file) : undefined;
         if (!source || !file) return;
         const frame = { file, line: site.getLineNumber() ?? 1, column: site.getColumnNumber() ?? 1, functionName: site.getFunctionName() };
-        const at = espruinoFrame(source, frame, index === 0, index > 0 && sites[index - 1].getFileName() === NATIVE_FILE);
+        const at = espruinoFrame(source, frame, index === 0, index > 0 && sites[index - 1].getFileName() === NATIVE_FILE, index === 0 && undefinedName);
         // Code typed on the console, outside any function, is the frame "REPL".
         const name = frame.functionName ?? (at.topLevel && file.startsWith("REPL") ? "REPL" : null);
         frames.push({ name, line: at.line, column: at.column });

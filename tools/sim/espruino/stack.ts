@@ -7,7 +7,7 @@
 // `new`, the callee, the property), so each V8 position is moved with the help of the parsed source.
 
 import * as acorn from "acorn";
-import { originalOffset, type Insert } from "./storage-code";
+import { originalOffset, type Rewritten } from "./rewrite";
 
 export interface SourceFile {
   text: string;
@@ -15,8 +15,8 @@ export interface SourceFile {
   ast?: acorn.Node | null;
   /** Parse as a function body (a module evaluated with `exports`/`module`). */
   functionBody: boolean;
-  /** Text the simulator inserted into what V8 ran (storage-code.ts); V8's positions are in that code. */
-  inserted?: { code: string; inserts: Insert[] };
+  /** What V8 ran instead (rewrite.ts); V8's positions are in that code. */
+  rewritten?: Rewritten;
 }
 
 export interface Frame {
@@ -143,14 +143,18 @@ function offsetOf(text: string, line: number, column: number): number {
   return at + column - 1;
 }
 
-/** Where Espruino says the frame is, and whether it is outside every function. `intoNative`: it called a built-in. */
-export function espruinoFrame(file: SourceFile, frame: Frame, top: boolean, intoNative = false): { line: number; column: number; topLevel: boolean } {
-  const ran = file.inserted;
-  const pos = ran ? originalOffset(ran.inserts, offsetOf(ran.code, frame.line, frame.column)) : offsetOf(file.text, frame.line, frame.column);
+/**
+ * Where Espruino says the frame is, and whether it is outside every function. `intoNative`: it called a built-in;
+ * `atName`: the error is a name that is not defined.
+ */
+export function espruinoFrame(file: SourceFile, frame: Frame, top: boolean, intoNative = false, atName = false): { line: number; column: number; topLevel: boolean } {
+  const ran = file.rewritten;
+  const pos = ran ? originalOffset(ran.edits, offsetOf(ran.code, frame.line, frame.column)) : offsetOf(file.text, frame.line, frame.column);
   const ast = parse(file);
   if (!ast) return { line: frame.line, column: frame.column, topLevel: false };
   const chain = chainAt(ast, pos);
-  const target = espruinoOffset(file.text, chain, pos, top, intoNative);
+  // A name that is not defined fails where the name is, before any call it is part of.
+  const target = atName ? pos : espruinoOffset(file.text, chain, pos, top, intoNative);
   const origin = Math.min(originOf(file.text, chain), target);
   const before = file.text.slice(origin, target);
   const lines = before.split("\n");
@@ -178,7 +182,7 @@ export function espruinoMessage(message: string): { message: string; kind: "Erro
   if (m) return { message: `Can't read property '${m[2]}' of ${m[1]}`, kind: "Error" };
   m = /^(?:.*\.)?([A-Za-z_$][\w$]*) is not a function$/.exec(message);
   if (m) return { message: `Function "${m[1]}" not found!`, kind: "Error" };
-  m = /^([A-Za-z_$][\w$]*) is not defined$/.exec(message);
+  m = /^([A-Za-z_$][\w$]*) is not defined$/.exec(message) ?? /^Cannot access '([A-Za-z_$][\w$]*)' before initialization$/.exec(message);
   if (m) return { message: `"${m[1]}" is not defined`, kind: "ReferenceError" };
   return undefined;
 }
