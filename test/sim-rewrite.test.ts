@@ -27,6 +27,11 @@ test("let and const in a for header are one binding for the loop", (t) => {
   t.is(vm.runInNewContext(code), "3,3,3,8,8");
 });
 
+test("a catch clause hands its exception to the given function first", (t) => {
+  const { code } = rewriteForEspruino("var r; try { null.x } catch (e) { r = e } r", { functionBody: false, caught: "reword" });
+  t.is(vm.runInNewContext(`function reword(e){return 'reworded'} ${code}`), "reworded");
+});
+
 test("positions in the rewritten code map back to the original text", (t) => {
   const text = "var a=1; f(); function f(){return a}";
   const { code, edits } = rewriteForEspruino(text, { functionBody: false });

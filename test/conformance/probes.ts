@@ -236,7 +236,6 @@ const language: Probe[] = [
     id: "errors-raised-by-the-interpreter",
     about: "errors the interpreter raises, caught: a read of undefined or null, an undefined name, a missing method",
     value: "var r=[];function t(f){try{f()}catch(e){r.push([String(e),e instanceof Error,e instanceof TypeError,e instanceof ReferenceError])}}t(function(){var o;o.x.y});t(function(){null.x});t(function(){undefinedThing});t(function(){({}).nope()});t(function(){var u=new Uint8Array(1);u.nope()});return r;",
-    unmodelled: { why: "V8 raises its own kinds and words; the simulator rewords them only when it reports them uncaught (probes uncaught-*)" },
   },
   {
     id: "error-stack",

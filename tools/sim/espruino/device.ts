@@ -53,6 +53,8 @@ const DEFAULT_VERSION = "2v29.277";
 
 /** The global the checks in code from Storage call (rewrite.ts). */
 const CODE_CHECK = "__storageCodeAlive";
+/** The global every catch clause hands its exception to (rewrite.ts). */
+const CAUGHT = "__espruinoError";
 
 /**
  * Characters of Loopback output one run of JavaScript can queue before the idle loop drains them: a print of 1,000
@@ -352,7 +354,7 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
   /** ReplHost: one complete input line. */
   private evaluateLine(code: string): { value?: unknown; error?: { thrown: unknown } } {
     const name = `REPL${++this.replLines}`;
-    const rewritten = rewriteForEspruino(code, { functionBody: false });
+    const rewritten = rewriteForEspruino(code, { functionBody: false, caught: CAUGHT });
     this.sources.set(name, { text: code, functionBody: false, rewritten });
     try {
       const script = new vm.Script(rewritten.code, { filename: name });
@@ -408,7 +410,7 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
 
   evaluateModule(name: string, code: string, fromStorage = false): unknown {
     const filename = `module:${name}`;
-    const rewritten = rewriteForEspruino(code, { functionBody: true, check: fromStorage ? this.codeCheck(name) : undefined });
+    const rewritten = rewriteForEspruino(code, { functionBody: true, check: fromStorage ? this.codeCheck(name) : undefined, caught: CAUGHT });
     this.sources.set(filename, { text: code, functionBody: true, rewritten });
     const fn = vm.compileFunction(rewritten.code, ["exports", "module"], { parsingContext: this.realm.context, filename });
     const exports = this.realm.object();
@@ -712,7 +714,7 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
   private runStorageCode(name: string, code: Uint8Array): void {
     const text = Buffer.from(code).toString("latin1");
     const filename = `storage:${name}`;
-    const rewritten = rewriteForEspruino(text, { functionBody: false, check: this.codeCheck(name) });
+    const rewritten = rewriteForEspruino(text, { functionBody: false, check: this.codeCheck(name), caught: CAUGHT });
     this.sources.set(filename, { text, functionBody: false, rewritten });
     try {
       new vm.Script(rewritten.code, { filename }).runInContext(this.realm.context, { displayErrors: false });
@@ -774,6 +776,7 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
     installPromise(
       realm.context,
       (job) => this.events.push(job),
+      (thrown) => this.toEspruinoError(thrown),
       (value, where) => {
         const error = this.realm.error(`Unhandled promise rejection: ${String(value)}`);
         // Printed with where it was rejected; a handler gets no stack.
@@ -788,6 +791,8 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
       if (this.storage.removal(name) !== alive) throw realm.error("Function code is null, not a string");
     });
     Object.defineProperty(realm.global, CODE_CHECK, { value: check, writable: false, configurable: false, enumerable: false });
+    const caught = realm.native(CAUGHT, (_self, thrown: unknown) => this.toEspruinoError(thrown));
+    Object.defineProperty(realm.global, CAUGHT, { value: caught, writable: false, configurable: false, enumerable: false });
   }
 }
 

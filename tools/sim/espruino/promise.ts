@@ -6,7 +6,7 @@
 import vm from "node:vm";
 import { NATIVE_FILE } from "./realm";
 
-const SOURCE = `(function (queue, unhandled) {
+const SOURCE = `(function (queue, espruinoError, unhandled) {
   function hide(o, k, v) { Object.defineProperty(o, k, { value: v, writable: true, configurable: true }); }
   function isFn(f) { return typeof f === "function"; }
   function box(promise) { return { promise: promise, done: false }; }
@@ -45,7 +45,7 @@ const SOURCE = `(function (queue, unhandled) {
     queue(function () {
       var result = data, ok = isThen;
       if (reaction.cb) {
-        try { result = reaction.cb(data); ok = true; } catch (e) { result = e; ok = false; }
+        try { result = reaction.cb(data); ok = true; } catch (e) { result = espruinoError(e); ok = false; }
       }
       settle(reaction.box, result, ok);
     });
@@ -58,7 +58,7 @@ const SOURCE = `(function (queue, unhandled) {
     try {
       executor(function (v) { queueSettle(b, v, true); }, function (v) { queueSettle(b, v, false, here()); });
     } catch (e) {
-      queueSettle(b, e, false);
+      queueSettle(b, espruinoError(e), false);
     }
   }
   function blank() { var p = Object.create(Promise.prototype); pending(p); return p; }
@@ -113,14 +113,21 @@ const SOURCE = `(function (queue, unhandled) {
 })`;
 
 /**
- * Installs `Promise` on the context's global. `queue` runs a job from the event queue at idle; `unhandled` is called
- * (from such a job) with the value of a rejection nobody handles and the stack where it was rejected, when known.
+ * Installs `Promise` on the context's global. `queue` runs a job from the event queue at idle; `espruinoError` turns
+ * an exception a callback threw into the interpreter's own; `unhandled` is called (from such a job) with the value
+ * of a rejection nobody handles and the stack where it was rejected, when known.
  */
-export function installPromise(context: vm.Context, queue: (job: () => void) => void, unhandled: (value: unknown, where?: string) => void): void {
+export function installPromise(
+  context: vm.Context,
+  queue: (job: () => void) => void,
+  espruinoError: (thrown: unknown) => unknown,
+  unhandled: (value: unknown, where?: string) => void,
+): void {
   const factory = new vm.Script(SOURCE, { filename: NATIVE_FILE }).runInContext(context) as (
     q: (job: () => void) => void,
+    c: (thrown: unknown) => unknown,
     u: (value: unknown, where?: string) => void,
   ) => unknown;
   const global = vm.runInContext("this", context) as Record<string, unknown>;
-  Object.defineProperty(global, "Promise", { value: factory(queue, unhandled), writable: true, configurable: true });
+  Object.defineProperty(global, "Promise", { value: factory(queue, espruinoError, unhandled), writable: true, configurable: true });
 }

@@ -7,9 +7,9 @@
 // has, zeros after them (with the view's byteOffset), and writes to it are not seen through the buffer (on Espruino
 // the part inside the buffer is shared).
 //
-// Not modelled (V8 cannot): `Array.prototype.slice` being undefined while `[].slice` works, no function hoisting,
-// `let` in `for` not bound per iteration, the firmware's messages and kinds for errors a program catches, RegExp
-// gaps. The build's compatibility gate (tools/build/gate.ts) catches those it can statically.
+// Not modelled (V8 cannot): `Array.prototype.slice` being undefined while `[].slice` works, RegExp gaps; the
+// build's compatibility gate (tools/build/gate.ts) refuses both. No hoisting, `let` in `for` as one binding and the
+// interpreter's own errors are the rewrite's (rewrite.ts).
 
 import vm from "node:vm";
 
@@ -82,7 +82,7 @@ const ESPRUINO_TYPED_ARRAYS = `(function (proto) {
 
 /**
  * Errors have no `.name` (nor a `.message` when made without one); String(e) still names the kind; TypeError, SyntaxError and ReferenceError are not
- * instances of Error. (Errors V8 raises itself keep V8's kind and message where a program catches them.)
+ * instances of Error. (Errors V8 raises itself are reworded as the interpreter's by rewrite.ts.)
  */
 const ESPRUINO_ERRORS = `(function (g) {
   delete g.Error.prototype.name;

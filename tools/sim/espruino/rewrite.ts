@@ -4,6 +4,8 @@
 //   assignment to the global (`f=function f(){};`), elsewhere a `let` (a call before it fails as "not defined").
 // - `let`/`const` in a for header is one binding for the whole loop, not one per iteration:
 //   `for(let i=0;c;u)` runs as `{let i=0;for(;c;u)…}`, `for(const x of a)` as `{let x;for(x of a)…}`.
+// - Errors the interpreter raises are its own, in kind and words (Can't read property 'x' of undefined, a plain
+//   Error): every catch clause first hands its exception to `caught`, which rewords V8's.
 // - Code loaded from a Storage file lives in that file: once the file is erased or written anew, calling any of its
 //   functions throws "Function code is null, not a string". Every function of such code starts with a `check`.
 
@@ -28,6 +30,8 @@ export interface RewriteOptions {
   functionBody: boolean;
   /** A call run first in every function (code from Storage). */
   check?: string;
+  /** A function every caught exception goes through first (`catch(e){e=caught(e);…}`). */
+  caught?: string;
 }
 
 type Node = acorn.AnyNode;
@@ -69,6 +73,9 @@ export function rewriteForEspruino(text: string, options: RewriteOptions): Rewri
     },
     ForOfStatement(node) {
       loopOver(node);
+    },
+    CatchClause(node) {
+      if (options.caught && node.param?.type === "Identifier") insert(node.body.start + 1, `${node.param.name}=${options.caught}(${node.param.name});`, true);
     },
     ForInStatement(node) {
       loopOver(node);
