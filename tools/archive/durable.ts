@@ -11,10 +11,12 @@ import { pathInside } from "./safe-names";
 /** The file-system calls the archive makes; tests pass a wrapper that fails like a full or read-only disk. */
 export type ArchiveFs = Pick<
   typeof nodeFs,
-  "openSync" | "writeSync" | "fsyncSync" | "closeSync" | "renameSync" | "unlinkSync" | "mkdirSync" | "lstatSync" | "readFileSync"
+  "openSync" | "writeSync" | "fsyncSync" | "closeSync" | "renameSync" | "unlinkSync" | "mkdirSync" | "lstatSync" | "readFileSync" | "readdirSync"
 >;
 
 const TEMP_MARK = ".tmp-";
+/** `.<name>.tmp-<pid>-<8 hex>`: the temporary names writeFile makes. */
+const TEMP_NAME = /^\..+\.tmp-([0-9]+)-[0-9a-f]{8}$/;
 
 const WHY: Record<string, string> = {
   ENOSPC: "no space left on the device",
@@ -25,6 +27,7 @@ const WHY: Record<string, string> = {
   ENOTDIR: "a part of the path is not a folder",
   EEXIST: "it already exists and is not what the archive expects",
   EIO: "input/output error",
+  ELOOP: "it is a symbolic link, and the archive follows none",
 };
 
 export function archiveFailure(action: string, path: string, error: unknown): ArchiveError {
@@ -36,6 +39,17 @@ export function archiveFailure(action: string, path: string, error: unknown): Ar
 /** True for names the writer uses while a file is not yet complete (never listed as archive content). */
 export function isTemporaryName(name: string): boolean {
   return name.startsWith(".") && name.includes(TEMP_MARK);
+}
+
+/** Whether a process with this id runs (EPERM: it does, under another user). */
+function isRunning(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 export class DurableWriter {
@@ -83,12 +97,78 @@ export class DurableWriter {
     return target;
   }
 
-  readText(path: string): string | undefined {
+  /** Appends `data` to `folder/name` (created 0600 when missing) and flushes it before returning. */
+  appendFile(folder: string, name: string, data: string): void {
+    const target = pathInside(folder, name);
+    const { O_WRONLY, O_CREAT, O_APPEND, O_NOFOLLOW } = nodeFs.constants;
+    const existed = this.exists(target);
+    let fd: number | undefined;
     try {
-      return this.fs.readFileSync(path, "utf8");
+      fd = this.fs.openSync(target, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0o600);
+      const bytes = Buffer.from(data, "utf8");
+      let written = 0;
+      while (written < bytes.length) written += this.fs.writeSync(fd, bytes, written, bytes.length - written);
+      this.fs.fsyncSync(fd);
+    } catch (error) {
+      throw archiveFailure("write", target, error);
+    } finally {
+      if (fd !== undefined) this.closeQuietly(fd);
+    }
+    if (!existed) this.syncFolder(folder);
+  }
+
+  /** The file's text, never through a symbolic link; undefined when there is no such file. */
+  readText(path: string): string | undefined {
+    let fd: number | undefined;
+    try {
+      fd = this.fs.openSync(path, nodeFs.constants.O_RDONLY | nodeFs.constants.O_NOFOLLOW);
+      return this.fs.readFileSync(fd, "utf8");
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw archiveFailure("read", path, error);
+    } finally {
+      if (fd !== undefined) this.closeQuietly(fd);
+    }
+  }
+
+  /** `root/parts…` when every folder on the way exists and is a real folder; undefined when one is missing. */
+  findFolder(root: string, ...parts: string[]): string | undefined {
+    let path = root;
+    for (let i = 0; i <= parts.length; i++) {
+      if (i > 0) path = pathInside(root, ...parts.slice(0, i));
+      if (!this.isFolder(path)) return undefined;
+    }
+    return path;
+  }
+
+  /**
+   * Removes the temporary files a writer killed mid-write (kill -9, power cut) left in `folder`: only names this
+   * writer makes, and only of processes no longer running.
+   */
+  removeStaleTemporaries(folder: string): void {
+    let names: string[];
+    try {
+      names = this.fs.readdirSync(folder) as string[];
+    } catch (error) {
+      throw archiveFailure("list", folder, error);
+    }
+    for (const name of names) {
+      const match = TEMP_NAME.exec(name);
+      if (!match || isRunning(Number(match[1]))) continue;
+      try {
+        this.fs.unlinkSync(join(folder, name));
+      } catch (error) {
+        throw archiveFailure("remove stale temporary file", join(folder, name), error);
+      }
+    }
+  }
+
+  private exists(path: string): boolean {
+    try {
+      this.fs.lstatSync(path);
+      return true;
+    } catch {
+      return false;
     }
   }
 

@@ -33,7 +33,7 @@ verification or decoding (the reason goes to stderr); 130 Ctrl-C.
       const record = (await client.list()).find((r) => r.name === name);
       if (!record) throw new DataError(`no record ${describeName(name)} on the device (see pstore list)`);
       try {
-        return await deviceSource(client, "").fetch(record, (done, total) => bar.update(name, done, total));
+        return await deviceSource(client, { deviceId: "" }).fetch(record, (done, total) => bar.update(name, done, total));
       } finally {
         bar.clear();
       }

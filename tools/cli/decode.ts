@@ -21,7 +21,7 @@ Options:
   -o, --out DIR       archive folder (created 0700 when missing)
   -b, --board B       board the image was taken from; must match the image header (default: the header's)
       --device ID     device id for the archive folder (default "<BOARD> image")
-      --json          print the archived records as JSON instead of the summary
+      --json          print the archived records as JSON (docs/JSON.md) instead of the summary
   -h, --help          this text
 
 Exit codes: 0 all archived; 2 bad command line; 4 DIR cannot be written;
@@ -44,6 +44,6 @@ Exit codes: 0 all archived; 2 bad command line; 4 DIR cannot be written;
       throw new DataError(`cannot read image ${path}: ${(error as Error).message}`);
     }
     const source = openImageSource(bytes, path, values.board as string | undefined, values.device as string | undefined);
-    return archiveFrom(source, { out, erase: false, json: values.json === true }, io);
+    return archiveFrom(source, { out, erase: false, json: values.json === true, kind: "decode" }, io);
   },
 };

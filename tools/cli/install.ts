@@ -6,12 +6,12 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { DEFAULT_BAUD, openPort, type Port } from "../ports/index";
+import { openPort, type Port } from "../ports/index";
 import { crc32 } from "../../hal/sim/crc";
 import { ROOT, buildBoard } from "../build/build";
 import { BOOT_FILE, MODULE_FILE, SERVICE_FILE } from "./sim-server";
-import { boardOption, positiveNumber, requiredString, type Command, type CliIo } from "./command";
-import { deviceIdOf, PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
+import { boardOption, requiredString, type Command, type CliIo } from "./command";
+import { baudOption, deviceIdOf, PORT_HELP, PORT_OPTIONS, timeoutOption, withDevice } from "./device";
 import { DataError, DeviceError, ExitCode } from "./errors";
 import { ProgressBar } from "./progress";
 import { resetLine } from "./status";
@@ -58,10 +58,10 @@ or pstore did not answer after the restart; 5 the build failed the compatibility
     ];
 
     const spec = requiredString(values, "port", process.env.PSTORE_PORT);
-    const timeoutMs = positiveNumber(values, "timeout", 5) * 1000;
+    const timeoutMs = timeoutOption(values);
     let port: Port;
     try {
-      port = await openPort(spec, { baud: positiveNumber(values, "baud", DEFAULT_BAUD), timeoutMs });
+      port = await openPort(spec, { baud: baudOption(values), timeoutMs });
     } catch (error) {
       throw new DeviceError(`cannot open ${spec}: ${(error as Error).message}`);
     }

@@ -2,7 +2,7 @@
 // one-line message and a documented exit code (errors.ts).
 
 import { readFileSync } from "node:fs";
-import { CliError, ExitCode, UsageError } from "./errors";
+import { CliError, ExitCode, terminalMessage, UsageError } from "./errors";
 import { parseCommand, type CliIo, type Command } from "./command";
 import { catCommand } from "./cat";
 import { decodeCommand } from "./decode";
@@ -84,10 +84,10 @@ export async function main(argv: string[], io?: Partial<CliIo>): Promise<number>
     return await command.run(parsed, full);
   } catch (error) {
     if (error instanceof CliError) {
-      full.stderr.write(`pstore${name && !name.startsWith("-") ? " " + name : ""}: ${error.message}\n`);
+      full.stderr.write(terminalMessage(`pstore${name && !name.startsWith("-") ? " " + name : ""}: ${error.message}`) + "\n");
       return error.exitCode;
     }
-    full.stderr.write(`pstore: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+    full.stderr.write(terminalMessage(`pstore: internal error: ${(error as Error)?.stack ?? String(error)}`) + "\n");
     return ExitCode.Internal;
   } finally {
     process.off("SIGINT", onSigint);
