@@ -9,7 +9,7 @@ import { createLinkedPorts } from "../tools/ports/memory";
 import { DeviceClient, type ClientOptions } from "../tools/protocol/client";
 import { ProtocolError, type ProtocolErrorCode } from "../tools/protocol/errors";
 import { FrameParser, type Frame } from "../tools/protocol/frames";
-import { fakeTarget, HostileDevice, makeRecord, type HostileScript, type StoredRecord } from "./helpers/hostile-device";
+import { fakeTarget, HOSTILE_IDENTITY, HostileDevice, makeRecord, type HostileScript, type StoredRecord } from "./helpers/hostile-device";
 
 // ---- service, function level ---------------------------------------------------------------------------------
 
@@ -245,10 +245,11 @@ test("client: connect, list, fetch every record, erase, status over a clean line
   }
   t.true(await client.erase("dmesg-flash-2"));
   t.false(await client.erase("dmesg-flash-2"));
-  t.deepEqual(await client.status(), { records: 2, backends: ["flash"] });
+  t.deepEqual(await client.status(), { records: 2, backends: ["flash"], ...HOSTILE_IDENTITY });
   t.is(client.stats.badFrames, 0);
   t.is(client.stats.retries, 0);
-  t.true(fake.requests.every((r) => r.startsWith('require("pstoresvc").')));
+  t.true(fake.requests.every((r) => r.startsWith('try{require("pstoresvc").')));
+  t.is(fake.uncaught, 0);
   await client.close();
 });
 
@@ -383,7 +384,7 @@ test("hostile device: no pstore module is a clear error from connect", async (t)
   const { client } = await rig([], { noService: true });
   const error = await failure(t, () => client.connect());
   t.is(error.code, "no-service");
-  t.regex(error.message, /hello: the device raised ">?Uncaught Error: Module pstore not found"/);
+  t.regex(error.message, /hello: the device refused: "h: the device could not run this call/);
   await client.close();
 });
 

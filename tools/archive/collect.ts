@@ -146,5 +146,5 @@ async function eraseArchived(
 
 /** True when the device answered that it has no such part of `name` (the service's "no part N of record NAME"). */
 function goneFromDevice(error: unknown, name: string): boolean {
-  return error instanceof ProtocolError && error.code === "device-error" && new RegExp(`: no part [0-9]+ of record ${name}"$`).test(error.message);
+  return error instanceof ProtocolError && error.code === "device-error" && new RegExp(`: no part [0-9]+ of record ${name}"?$`).test(error.message);
 }
