@@ -44,7 +44,18 @@ test("pull over TCP archives every record, erases it, and prints the summary; a 
   t.is(store.length, 0);
   t.deepEqual(erasedOn(served), ["dmesg-flash-11", "console-flash-12", "pmsg-flash-13"]);
   const boot = join(out, "TEST_0123abcd", "3");
-  t.deepEqual(readdirSync(boot).sort(), ["console-flash-12", "dmesg-flash-11", "dmesg.txt", "pmsg-flash-13", "records.jsonl"]);
+  // The payloads are binary: each text view (control bytes left out) has the bytes as stored beside it, as NAME.raw.
+  t.deepEqual(readdirSync(boot).sort(), [
+    "console-flash-12",
+    "console-flash-12.raw",
+    "dmesg-flash-11",
+    "dmesg-flash-11.raw",
+    "dmesg.txt",
+    "pmsg-flash-13",
+    "pmsg-flash-13.raw",
+    "records.jsonl",
+  ]);
+  t.deepEqual(readFileSync(join(boot, "pmsg-flash-13.raw")), Buffer.from(records()[2].image.subarray(48, 48 + 40)));
   t.is(statSync(join(boot, "console-flash-12")).mode & 0o777, 0o600);
   t.is(statSync(boot).mode & 0o777, 0o700);
   assertSafe(t, base, out, served);
@@ -147,7 +158,7 @@ test("hostile device, a record whose header claims more payload than it has: arc
   const result = await pstore(["pull", "--port", served.url, "--out", out]);
   t.is(result.code, ExitCode.Data, result.err);
   t.regex(result.out, /corrupt: dmesg-flash-11: part 0: header says 300 payload bytes but only 52 arrived/);
-  t.true(existsSync(join(out, "unknown", "3", "dmesg-flash-11.corrupt")));
+  t.true(existsSync(join(out, "TEST_0123abcd", "3", "dmesg-flash-11.corrupt")));
   t.false(erasedOn(served).includes("dmesg-flash-11"));
   t.deepEqual(store.map((r) => r.meta.name), ["dmesg-flash-11"]);
   assertSafe(t, base, out, served);

@@ -20,13 +20,19 @@ export interface StoredRecord {
  * A record as the core writes it, with a deterministic payload of `payloadLength` bytes (`salt` varies it: the same
  * name with other content, as after a wipe), cut into `parts` parts with consecutive sequence numbers.
  */
-export function makeRecord(seq: number, payloadLength: number, type = RecordType.Dmesg, options: { parts?: number; salt?: number; boot?: number } = {}): StoredRecord {
-  const payload = new Uint8Array(payloadLength);
+export function makeRecord(
+  seq: number,
+  payloadLength: number,
+  type = RecordType.Dmesg,
+  options: { parts?: number; salt?: number; boot?: number; text?: string } = {},
+): StoredRecord {
+  const payload = options.text !== undefined ? new Uint8Array(Buffer.from(options.text, "latin1")) : new Uint8Array(payloadLength);
   let x = (seq + (options.salt ?? 0) * 7919) * 2654435761;
-  for (let i = 0; i < payloadLength; i++) {
+  for (let i = 0; options.text === undefined && i < payloadLength; i++) {
     x = (x * 1103515245 + 12345) >>> 0;
     payload[i] = x >>> 24;
   }
+  payloadLength = payload.length;
   const parts = options.parts ?? 1;
   const header = {
     type,
