@@ -107,7 +107,7 @@ test("a device without a serial number is archived but not erased; --device name
 for (const [path, script] of [
   ["the bulk stream", {}],
   ["list and get (older firmware)", { withoutCalls: ["a"] }],
-] as const) {
+] as Array<[string, HostileScript]>) {
   test(`a listing that names two different records alike, over ${path}: neither is erased`, async (t) => {
     const out = join(tempDir(), "archive");
     const store = [makeRecord(11, 300), makeRecord(11, 200, RecordType.Dmesg, { salt: 2 }), makeRecord(13, 40, RecordType.Pmsg)];
@@ -146,7 +146,8 @@ for (const [what, script, message] of [
   ["a payload dripping in one byte every 200 ms", { drip: { afterBytes: 2500, msPerByte: 200 } }, /no answer for 1000 ms|no progress/],
   ["only stale frames (another request's id)", { rewriteFrame: (f: { id: number }) => ({ id: f.id + 7 }) }, /no answer for 1000 ms|no pstore service/],
 ] as Array<[string, HostileScript, RegExp]>) {
-  test(`${what}: the command ends within its timeout's bound, memory bounded, with a clear error, nothing lost`, async (t) => {
+  // Serial: the bound is on the command's own time, not on how many other commands share the machine.
+  test.serial(`${what}: the command ends within its timeout's bound, memory bounded, with a clear error, nothing lost`, async (t) => {
     const out = join(tempDir(), "archive");
     const store = records();
     const before = [...store];
@@ -218,7 +219,8 @@ test("the headline names the newest crash of this pull, not an older one already
   t.teardown(() => again.close());
   const second = await timed(["pull", "--port", again.url, "--out", out]);
   t.is(second.code, ExitCode.Ok, second.err);
-  t.regex(second.out, /^2 records from TEST 0123abcd: no crash recorded\n/);
+  t.regex(second.out, /^2 records from TEST 0123abcd: /);
+  t.notRegex(second.out.split("\n")[0], /old crash/);
   const third = await serveHostile([makeRecord(13, 0, RecordType.Dmesg, { text: "Uncaught Error: the new one\n" })]);
   t.teardown(() => third.close());
   t.regex((await timed(["pull", "--port", third.url, "--out", out])).out, /^1 record from TEST 0123abcd: uncaught exception: 'Uncaught Error: the new one'/);
@@ -301,7 +303,7 @@ function throughSlowPipe(args: string[]): Promise<{ code: number | null; out: Bu
 
 test("every command that prints a lot writes all of it through a pipe read slowly, in the documented JSON schema", async (t) => {
   const many = Array.from({ length: 400 }, (_, i) => makeRecord(100 + i, 60, RecordType.Pmsg));
-  const served = await serveHostile(many, { statusExtra: { zones: Array.from({ length: 3000 }, (_, i) => ({ name: `zone${i}`, pages: 1 })) } });
+  const served = await serveHostile(many, { statusExtra: { deep: { deeper: { deepest: { counts: new Array(5500).fill(1) } } } } });
   t.teardown(() => served.close());
   const base = tempDir();
   for (const [args, schema, bigger] of [

@@ -88,8 +88,9 @@ export async function collectRecords(source: RecordSource, archive: Archive, opt
         continue;
       }
       if (!safeToErase.has(record.name)) safeToErase.set(record.name, true);
-      // Fetched by name, a second record of the same name would come back as the first: it cannot be archived.
-      if (timesListed.get(record.name)! > 1 && !record.images) unsafe(record.name);
+      // The device reads and erases by name: a second record of that name comes back as the first (so it cannot be
+      // archived), and erasing the name would erase both. Neither is erased.
+      if (timesListed.get(record.name)! > 1) unsafe(record.name);
       let parts: Uint8Array[];
       try {
         parts = record.images ?? (await source.fetch(record, (done, total) => options.onProgress?.(record.name, done, total)));
