@@ -32,14 +32,20 @@ export class Archive {
     private readonly writer: DurableWriter = new DurableWriter(),
   ) {}
 
-  /** Creates the archive folder now, so an unusable one fails before anything is fetched. */
+  /** Creates the archive folder now, so an unusable one fails before anything is fetched; writes go in batches. */
   prepare(): void {
     this.writer.ensureFolder(this.root);
+    this.writer.beginBatch();
+  }
+
+  /** Makes every record stored so far durable: only then does it count as archived. */
+  flush(): Promise<void> {
+    return this.writer.commit();
   }
 
   /**
-   * Writes the record's files and its index line, each durably, unless the archive holds this content already
-   * (then only its entry comes back). A corrupt record (no verified content) is written every time.
+   * Writes the record's files and its index line (durable at the next flush or finish), unless the archive holds
+   * this content already (then only its entry comes back). A corrupt record (no verified content) is written every time.
    */
   store(deviceId: string, record: DecodedRecord, fallbackBoot = 0): StoredRecord {
     const header = record.header;
@@ -73,14 +79,16 @@ export class Archive {
     return { entry, folder, written: true };
   }
 
-  /** Rebuilds dmesg.txt, once, in every boot folder a record of this run landed in or was found in. */
-  finish(): void {
+  /** Makes every stored record durable, then rebuilds dmesg.txt, once, in every boot folder a record landed in. */
+  async finish(): Promise<void> {
+    await this.flush();
     for (const key of this.touched) {
       const { index, deviceId, boot } = this.indexes.get(key)!;
       const folder = this.writer.ensureFolder(this.root, deviceFolderName(deviceId), String(boot));
       this.writer.writeFile(folder, DMESG_FILE, buildDmesgText(deviceId, boot, index.all(), (name) => this.writer.readText(join(folder, name))));
     }
     this.touched.clear();
+    await this.flush();
   }
 
   folderOf(deviceId: string, boot: number): string {

@@ -69,6 +69,9 @@ export class InterruptedError extends CliError {
   }
 }
 
+/** Records stored between two flushes: one file-system commit for many records, little lost to a cut-off pull. */
+const FLUSH_EVERY = 256;
+
 export async function collectRecords(source: RecordSource, archive: Archive, options: CollectOptions): Promise<CollectResult> {
   archive.prepare();
   const listed = await source.list();
@@ -78,6 +81,7 @@ export async function collectRecords(source: RecordSource, archive: Archive, opt
   const timesListed = new Map<string, number>();
   for (const record of listed) timesListed.set(record.name, (timesListed.get(record.name) ?? 0) + 1);
   const unsafe = (name: string) => safeToErase.set(name, false);
+  let sinceFlush = 0;
   try {
     for (const record of listed) {
       if (options.signal?.aborted) throw new InterruptedError();
@@ -110,11 +114,15 @@ export async function collectRecords(source: RecordSource, archive: Archive, opt
         continue;
       }
       const stored = archive.store(source.deviceId, decoded, record.boot);
+      if (++sinceFlush === FLUSH_EVERY) {
+        sinceFlush = 0;
+        await archive.flush();
+      }
       if (stored.entry.outcome === "corrupt") unsafe(record.name);
       result.records.push({ entry: stored.entry, folder: stored.folder, text: decoded.text, written: stored.written, erased: false });
     }
   } finally {
-    archive.finish();
+    await archive.finish();
   }
   if (options.erase && source.erase) await eraseArchived(source, result, safeToErase, timesListed, options.signal);
   return result;

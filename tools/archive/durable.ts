@@ -11,8 +11,16 @@ import { pathInside } from "./safe-names";
 /** The file-system calls the archive makes; tests pass a wrapper that fails like a full or read-only disk. */
 export type ArchiveFs = Pick<
   typeof nodeFs,
-  "openSync" | "writeSync" | "fsyncSync" | "closeSync" | "renameSync" | "unlinkSync" | "mkdirSync" | "lstatSync" | "readFileSync" | "readdirSync"
+  "openSync" | "writeSync" | "fsyncSync" | "fsync" | "closeSync" | "renameSync" | "unlinkSync" | "mkdirSync" | "lstatSync" | "readFileSync" | "readdirSync"
 >;
+
+/** A file written to its temporary name, not yet flushed and renamed (a batch, see beginBatch). */
+interface PendingFile {
+  fd: number;
+  temp: string;
+  target: string;
+  folder: string;
+}
 
 const TEMP_MARK = ".tmp-";
 /** `.<name>.tmp-<pid>-<8 hex>`: the temporary names writeFile makes. */
@@ -53,7 +61,51 @@ function isRunning(pid: number): boolean {
 }
 
 export class DurableWriter {
+  private batching = false;
+  private pendingFiles: PendingFile[] = [];
+  /** Text to append per file, in order, with the folder it is in. */
+  private pendingAppends = new Map<string, { folder: string; text: string }>();
+
   constructor(private readonly fs: ArchiveFs = nodeFs) {}
+
+  /**
+   * From now on writeFile and appendFile only stage their data; commit() makes all of it durable at once: every
+   * staged file flushed (concurrently, so the file system commits its journal once for many), renamed, each folder
+   * flushed once, then the appends written and flushed. Nothing staged counts as archived before commit() returns.
+   */
+  beginBatch(): void {
+    this.batching = true;
+  }
+
+  /** Makes everything staged since beginBatch (or the last commit) durable; the first failure is thrown. */
+  async commit(): Promise<void> {
+    const files = this.pendingFiles;
+    const appends = this.pendingAppends;
+    this.pendingFiles = [];
+    this.pendingAppends = new Map();
+    try {
+      await Promise.all(files.map((f) => this.flushFd(f.fd, f.target)));
+    } catch (error) {
+      for (const f of files) {
+        this.closeQuietly(f.fd);
+        this.removeQuietly(f.temp);
+      }
+      throw error;
+    }
+    const folders = new Set<string>();
+    for (const f of files) {
+      this.closeQuietly(f.fd);
+      try {
+        this.fs.renameSync(f.temp, f.target);
+      } catch (error) {
+        this.removeQuietly(f.temp);
+        throw archiveFailure("write", f.target, error);
+      }
+      folders.add(f.folder);
+    }
+    for (const folder of folders) this.syncFolder(folder);
+    for (const [target, { folder, text }] of appends) this.appendNow(folder, target, text);
+  }
 
   /** Creates `root/parts…` folder by folder (0700), each one checked to be a real folder, never a symlink. */
   ensureFolder(root: string, ...parts: string[]): string {
@@ -73,17 +125,23 @@ export class DurableWriter {
     return path;
   }
 
-  /** Writes `data` as `folder/name` atomically and durably. */
+  /** Writes `data` as `folder/name` atomically and durably (in a batch: staged until commit). */
   writeFile(folder: string, name: string, data: Uint8Array | string): string {
     const target = pathInside(folder, name);
     const temp = join(folder, `.${name}${TEMP_MARK}${process.pid}-${randomBytes(4).toString("hex")}`);
     const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    // The whole file replaces whatever was to be appended to it before.
+    this.pendingAppends.delete(target);
     let fd: number | undefined;
     try {
       const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = nodeFs.constants;
       fd = this.fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
       let written = 0;
       while (written < bytes.length) written += this.fs.writeSync(fd, bytes, written, bytes.length - written);
+      if (this.batching) {
+        this.pendingFiles.push({ fd, temp, target, folder });
+        return target;
+      }
       this.fs.fsyncSync(fd);
       this.fs.closeSync(fd);
       fd = undefined;
@@ -97,9 +155,20 @@ export class DurableWriter {
     return target;
   }
 
-  /** Appends `data` to `folder/name` (created 0600 when missing) and flushes it before returning. */
+  /** Appends `data` to `folder/name` (created 0600 when missing), flushed before returning (in a batch: at commit). */
   appendFile(folder: string, name: string, data: string): void {
     const target = pathInside(folder, name);
+    if (!this.batching) return this.appendNow(folder, target, data);
+    const pending = this.pendingAppends.get(target);
+    if (pending) pending.text += data;
+    else this.pendingAppends.set(target, { folder, text: data });
+  }
+
+  private flushFd(fd: number, target: string): Promise<void> {
+    return new Promise((done, fail) => this.fs.fsync(fd, (error) => (error ? fail(archiveFailure("write", target, error)) : done())));
+  }
+
+  private appendNow(folder: string, target: string, data: string): void {
     const { O_WRONLY, O_CREAT, O_APPEND, O_NOFOLLOW } = nodeFs.constants;
     const existed = this.exists(target);
     let fd: number | undefined;

@@ -77,6 +77,7 @@ export class MemoryFs {
       return n;
     }) as unknown as ArchiveFs["writeSync"],
     fsyncSync: () => {},
+    fsync: ((_fd: number, done: (error: Error | null) => void) => done(null)) as ArchiveFs["fsync"],
     closeSync: (fd: number) => {
       const f = this.open.get(fd);
       if (!f) throw fsError("EBADF", String(fd));
