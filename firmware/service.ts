@@ -2,6 +2,7 @@
 // interleaved timer output, XON/XOFF and garbage; binary travels as base64 in paced chunks so a Puck.js never holds
 // more than one chunk of output and the interpreter's idle loop (watchdog, flow control, other timers) runs between them.
 
+import { view } from "../pstore/bytes";
 import { getU32 } from "../pstore/format";
 
 /** One letter after the frame's id; the host rejects any other. */
@@ -235,7 +236,7 @@ export function createService(target: ServiceTarget): Service {
           id,
           bytes.length,
           function (at, length) {
-            return bytes!.subarray(at, at + length);
+            return view(bytes!, at, at + length);
           },
           offset,
           window,

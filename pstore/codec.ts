@@ -11,6 +11,7 @@
 //   never competes with a watchdog. Off the crash path (periodic flush, pmsg) the JS codec always runs.
 //   Native heatshrink is C: its cost is negligible, it is always used.
 
+import { view } from "./bytes";
 import { Codec } from "./format";
 import { lz4Compress, lz4Decompress } from "./lz4";
 
@@ -97,6 +98,6 @@ export function textToBytes(text: string, into?: Uint8Array, at?: number): Uint8
 export function bytesToText(bytes: Uint8Array): string {
   let text = "";
   // Chunks keep apply() within the argument limits of both Espruino and V8.
-  for (let i = 0; i < bytes.length; i += 256) text += String.fromCharCode.apply(null, bytes.subarray(i, i + 256) as any);
+  for (let i = 0; i < bytes.length; i += 256) text += String.fromCharCode.apply(null, view(bytes, i, i + 256) as any);
   return text;
 }

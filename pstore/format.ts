@@ -177,7 +177,8 @@ export function decodeRecordHeader(b: Uint8Array, crc: Crc32): DecodedRecordHead
  * bytes 0..35, twelve 0xFF bytes, then the payload. Works on a copy of the header, so `img` is left unchanged.
  */
 export function recordCrc(crc: Crc32, img: Uint8Array, storedLength: number): number {
-  const saved = img.slice(HEADER_CRC_OFFSET, RECORD_HEADER_SIZE);
+  // A copy that is a Uint8Array on Espruino too, whose TypedArray slice() returns a plain Array.
+  const saved = new Uint8Array(img.subarray(HEADER_CRC_OFFSET, RECORD_HEADER_SIZE));
   img.fill(255, HEADER_CRC_OFFSET, RECORD_HEADER_SIZE);
   const value = crc(img.subarray(0, RECORD_HEADER_SIZE + storedLength)) >>> 0;
   img.set(saved, HEADER_CRC_OFFSET);

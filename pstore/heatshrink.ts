@@ -5,6 +5,8 @@
 // Stream: bits, most significant first. 1 + 8 bits = literal byte; 0 + 8 bits (offset - 1) + 6 bits (length - 1)
 // = copy `length` bytes from `offset` back. The last byte is padded with zero bits.
 
+import { copy } from "./bytes";
+
 enum Heatshrink {
   OffsetBits = 8,
   LengthBits = 6,
@@ -50,7 +52,7 @@ export function heatshrinkCompress(src: Uint8Array): Uint8Array {
       put(0x100 | src[i++], 9);
     }
   }
-  return out.slice(0, (bitPos + 7) >> 3);
+  return copy(out, 0, (bitPos + 7) >> 3);
 }
 
 /**
@@ -81,7 +83,7 @@ export function heatshrinkDecompress(src: Uint8Array, maxLength: number): Uint8A
     const length = flag === 0 && value >= 0 ? take(Heatshrink.LengthBits) + 1 : 1;
     if (value < 0 || length === 0) {
       const rest = totalBits - symbolStart;
-      if (!rest || (rest < 8 && !(src[src.length - 1] & ((1 << rest) - 1)))) return out.slice(0, op);
+      if (!rest || (rest < 8 && !(src[src.length - 1] & ((1 << rest) - 1)))) return copy(out, 0, op);
       throw new Error("heatshrink: stream ends inside a symbol at bit " + symbolStart + " of " + totalBits);
     }
     if (op + length > maxLength) throw new Error("heatshrink: output exceeds the limit of " + maxLength + " bytes");

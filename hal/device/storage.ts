@@ -2,6 +2,7 @@
 // bytes the caller already holds (the simulation behaves the same).
 
 import type { StorageHal } from "../types";
+import { copy } from "../../pstore/bytes";
 
 export function createDeviceStorage(): StorageHal {
   const storage = require("Storage");
@@ -9,8 +10,8 @@ export function createDeviceStorage(): StorageHal {
     read: function (name, offset, length) {
       const buffer = storage.readArrayBuffer(name);
       if (!buffer) return undefined;
-      const start = Math.min(offset, buffer.byteLength);
-      return new Uint8Array(buffer, start, Math.min(length, buffer.byteLength - start)).slice();
+      const start = offset;
+      return copy(new Uint8Array(buffer), start, start + length);
     },
     create: function (name, size) {
       // Writing one 0xFF byte with a size allocates the whole file, 0xFF-filled, replacing any previous one.
