@@ -12,7 +12,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeRecord, partCrcs, type HostileScript, type StoredRecord } from "./helpers/hostile-device";
 import { BIN, erasedOn, pstore, ROOT, serveHostile, type Result, type Served } from "./helpers/cli-run";
-import { RecordType } from "../pstore/format";
+import { Reason, RecordType } from "../pstore/format";
+import { getBoard } from "../boards/index";
+import { createSimHal } from "../hal/sim/index";
+import { Pstore } from "../pstore/core";
+import { textToBytes } from "../pstore/codec";
 import { ExitCode } from "../tools/cli/errors";
 import { schemaProblem } from "../tools/json/schema";
 
@@ -280,7 +284,10 @@ test("a record without its commit word is corrupt, archived as received and left
   t.false(erasedOn(served).includes("pmsg-flash-13"));
 });
 
-/** Runs the command with stdout a pipe nobody reads for a second, then read 4 KB at a time. */
+/**
+ * Runs the command with stdout a pipe nobody reads until the command exits or 8 s pass (a command that exits
+ * before its output drained loses what the pipe could not hold), then read 4 KB at a time.
+ */
 function throughSlowPipe(args: string[]): Promise<{ code: number | null; out: Buffer }> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] });
@@ -290,10 +297,18 @@ function throughSlowPipe(args: string[]): Promise<{ code: number | null; out: Bu
       let chunk: Buffer | null;
       while ((chunk = child.stdout!.read(4096)) !== null) chunks.push(chunk);
     };
-    setTimeout(() => {
+    let reading = false;
+    const startReading = () => {
+      if (reading) return;
+      reading = true;
       child.stdout!.on("readable", () => setTimeout(read, 2));
       read();
-    }, 1000);
+    };
+    const wait = setTimeout(startReading, 8000);
+    child.on("exit", () => {
+      clearTimeout(wait);
+      startReading();
+    });
     child.on("close", (code) => {
       read();
       done({ code, out: Buffer.concat(chunks) });
@@ -319,4 +334,23 @@ test("every command that prints a lot writes all of it through a pipe read slowl
     else t.is(out.toString("utf8").trim().split("\n").length, 401);
   }
   for (const line of indexLines(join(base, "a"))) t.is(schemaProblem("indexLine", line), undefined);
+});
+
+test("decode --json of an image with many records is complete through a pipe read slowly", async (t) => {
+  const board = getBoard("PUCKJS");
+  const device = createSimHal(board, { wallSeconds: 1_700_000_000 });
+  const store = new Pstore(device.hal, { board });
+  store.start();
+  for (let i = 0; i < 250; i++) {
+    for (const type of [RecordType.Pmsg, RecordType.Event, RecordType.Console, RecordType.Dmesg]) store.write(type, Reason.User, textToBytes(`message ${i}`));
+  }
+  const dir = tempDir();
+  writeFileSync(join(dir, "many.img"), device.toImage());
+  const { code, out } = await throughSlowPipe(["decode", join(dir, "many.img"), "--out", join(dir, "archive"), "--json"]);
+  t.is(code, ExitCode.Ok);
+  t.true(out.length > 262144, `printed ${out.length} bytes`);
+  const report = JSON.parse(out.toString("utf8"));
+  t.is(schemaProblem("pull", report), undefined);
+  t.is(report.kind, "decode");
+  t.true(report.records.length >= 300, `${report.records.length} records`);
 });

@@ -141,6 +141,8 @@ async function eraseArchived(
     if (archivedNames.length) result.notErased.push(`${archivedNames.length} archived record${archivedNames.length === 1 ? "" : "s"} left on the device: ${source.eraseRefusal}`);
     return;
   }
+  const byName = new Map<string, CollectedRecord[]>();
+  for (const r of result.records) byName.set(r.entry.name, [...(byName.get(r.entry.name) ?? []), r]);
   for (const name of archivedNames) {
     if (!safeToErase.get(name)) {
       const times = timesListed.get(name)!;
@@ -149,7 +151,7 @@ async function eraseArchived(
     }
     if (signal?.aborted) throw new InterruptedError();
     const erased = await source.erase!(name);
-    for (const r of result.records) if (r.entry.name === name) r.erased = erased;
+    for (const r of byName.get(name)!) r.erased = erased;
   }
 }
 

@@ -65,6 +65,9 @@ export class DurableWriter {
   private pendingFiles: PendingFile[] = [];
   /** Text to append per file, in order, with the folder it is in. */
   private pendingAppends = new Map<string, { folder: string; text: string }>();
+  private readonly knownFolders = new Set<string>();
+  /** Temporary names count up from a random start: unique in this process without a random draw per file. */
+  private tempCounter = randomBytes(4).readUInt32LE(0);
 
   constructor(private readonly fs: ArchiveFs = nodeFs) {}
 
@@ -107,8 +110,13 @@ export class DurableWriter {
     for (const [target, { folder, text }] of appends) this.appendNow(folder, target, text);
   }
 
-  /** Creates `root/parts…` folder by folder (0700), each one checked to be a real folder, never a symlink. */
+  /**
+   * Creates `root/parts…` folder by folder (0700), each one checked to be a real folder, never a symlink. A folder
+   * this writer made or checked is not checked again: a pull stores thousands of records into one.
+   */
   ensureFolder(root: string, ...parts: string[]): string {
+    const wanted = parts.length ? pathInside(root, ...parts) : root;
+    if (this.knownFolders.has(wanted)) return wanted;
     this.ensureRoot(root);
     let path = root;
     for (let i = 0; i < parts.length; i++) {
@@ -122,13 +130,14 @@ export class DurableWriter {
       }
       this.syncFolder(parent);
     }
+    this.knownFolders.add(wanted);
     return path;
   }
 
   /** Writes `data` as `folder/name` atomically and durably (in a batch: staged until commit). */
   writeFile(folder: string, name: string, data: Uint8Array | string): string {
     const target = pathInside(folder, name);
-    const temp = join(folder, `.${name}${TEMP_MARK}${process.pid}-${randomBytes(4).toString("hex")}`);
+    const temp = join(folder, `.${name}${TEMP_MARK}${process.pid}-${this.nextTempSuffix()}`);
     const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
     // The whole file replaces whatever was to be appended to it before.
     this.pendingAppends.delete(target);
@@ -162,6 +171,11 @@ export class DurableWriter {
     const pending = this.pendingAppends.get(target);
     if (pending) pending.text += data;
     else this.pendingAppends.set(target, { folder, text: data });
+  }
+
+  private nextTempSuffix(): string {
+    this.tempCounter = (this.tempCounter + 1) >>> 0;
+    return this.tempCounter.toString(16).padStart(8, "0");
   }
 
   private flushFd(fd: number, target: string): Promise<void> {
