@@ -6,7 +6,7 @@ import { FrameKind, createService, frameCheck } from "../firmware/service";
 import { decodeRecordHeader, recordIntact } from "../pstore/format";
 import { crc32 } from "../hal/sim/crc";
 import { createLinkedPorts } from "../tools/ports/memory";
-import { DeviceClient, type ClientOptions } from "../tools/protocol/client";
+import { DeviceClient, splitBulkStream, type ClientOptions } from "../tools/protocol/client";
 import { ProtocolError, type ProtocolErrorCode } from "../tools/protocol/errors";
 import { FrameParser, type Frame } from "../tools/protocol/frames";
 import { fakeTarget, HOSTILE_IDENTITY, HostileDevice, makeRecord, type HostileScript, type StoredRecord } from "./helpers/hostile-device";
@@ -421,4 +421,16 @@ test("client: dump streams every span and the retained area", async (t) => {
   t.deepEqual(result.retained, retained);
   t.is(last, 7000 + 4096 + 100);
   await client.close();
+});
+
+test("bulk stream: counts are checked against the stream before use, and multi-part records group by consecutive seq", (t) => {
+  const started = process.memoryUsage().heapUsed;
+  const error = t.throws(() => splitBulkStream(new Uint8Array(0), [0, [["flash", 1e9]]]));
+  t.regex(error!.message, /counts more records than 0 bytes can hold/);
+  t.true(process.memoryUsage().heapUsed - started < 50e6);
+  const record = makeRecord(40, 3000, undefined, { parts: 3 });
+  const images = [record.image, ...record.more!];
+  const stream = Buffer.concat([...images, makeRecord(43, 10).image]);
+  const split = splitBulkStream(new Uint8Array(stream), [0, [["flash", 2]]]);
+  t.deepEqual(split.map((r) => [r.name, r.parts, r.images.length]), [["dmesg-flash-40", 3, 3], ["dmesg-flash-43", 1, 1]]);
 });

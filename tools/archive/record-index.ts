@@ -11,8 +11,6 @@ import { checkIndexEntry, type IndexEntry } from "./record-json";
 
 export const INDEX_FILE = "records.jsonl";
 
-export type { IndexEntry, RecordOutcome } from "./record-json";
-
 export class RecordIndex {
   private readonly entries: IndexEntry[] = [];
   private readonly bySeq = new Map<number, IndexEntry[]>();

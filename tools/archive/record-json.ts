@@ -10,7 +10,7 @@ export function codecName(codec: number): string {
   return CODEC_NAMES[codec] ?? `codec${codec}`;
 }
 
-export function flagNames(flags: number): string[] {
+function flagNames(flags: number): string[] {
   const names: string[] = [];
   if (flags & Flag.TimeValid) names.push("time");
   if (flags & Flag.Truncated) names.push("truncated");
