@@ -32,7 +32,8 @@ export const EXIT_CODE_HELP = `Exit codes:
   2    bad command line
   3    device or port error: cannot open the port, no answer, protocol failure
   4    archive folder cannot be written (full, read-only, not a folder); nothing was erased
-  5    bad data: no such record, image that does not parse, records refused or not verified
+  5    bad data: no such record, image that does not parse, records refused, not verified or
+       left on the device (no serial number, a name listed twice)
   130  interrupted (Ctrl-C); what was archived is complete, nothing else was erased`;
 
 function version(): string {
