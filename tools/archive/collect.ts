@@ -121,9 +121,12 @@ export async function collectRecords(source: RecordSource, archive: Archive, opt
       if (stored.entry.outcome === "corrupt") unsafe(record.name);
       result.records.push({ entry: stored.entry, folder: stored.folder, text: decoded.text, written: stored.written, erased: false });
     }
-  } finally {
-    await archive.finish();
+  } catch (error) {
+    // What was stored stays archived; the first failure is the one to report.
+    await archive.finish().catch(() => {});
+    throw error;
   }
+  await archive.finish();
   if (options.erase && source.erase) await eraseArchived(source, result, safeToErase, timesListed, options.signal);
   return result;
 }
