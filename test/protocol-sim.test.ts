@@ -205,7 +205,7 @@ test("sim: a device without the pstore module fails connect at once, and raises 
   // Each attempt ends at the REPL's error, not at the (here very long) response timeout.
   const client = new DeviceClient(simulatorPort(device), { responseTimeoutMs: 60000 });
   const error = await t.throwsAsync<ProtocolError>(() => client.connect());
-  t.is(error!.code, "no-service");
+  t.is(error!.code, "not-installed");
   t.regex(error!.message, /no pstore service on .*: hello: the device refused: "h: the device could not run this call/);
   device.stopRealTime();
   await client.close();

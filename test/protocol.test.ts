@@ -383,7 +383,7 @@ test("hostile device: a hang-up mid-transfer is a disconnect error, at once", as
 test("hostile device: no pstore module is a clear error from connect", async (t) => {
   const { client } = await rig([], { noService: true });
   const error = await failure(t, () => client.connect());
-  t.is(error.code, "no-service");
+  t.is(error.code, "not-installed");
   t.regex(error.message, /hello: the device refused: "h: the device could not run this call/);
   await client.close();
 });

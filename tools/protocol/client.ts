@@ -198,7 +198,10 @@ export class DeviceClient {
         }
         return;
       } catch (error) {
-        if (error instanceof ProtocolError && error.code === "device-error") throw new ProtocolError("no-service", `no pstore service on ${this.port.description}: ${error.message}`);
+        // Every service has `h`: a hello the request line's guard answered means the service module did not load.
+        if (error instanceof ProtocolError && error.code === "device-error") {
+          throw new ProtocolError("not-installed", `no pstore service on ${this.port.description}: ${error.message}`);
+        }
         if (!(error instanceof ProtocolError) || !error.retryable) throw error;
         last = error;
       }
