@@ -55,6 +55,7 @@ export class EspruinoStorage {
   private readonly align: number;
   private readonly say: (text: string) => void;
   private readonly wipeWhenCorrupt: boolean;
+  private readonly removals = new Map<string, number>();
 
   constructor(
     readonly flash: SimFlash,
@@ -152,7 +153,7 @@ export class EspruinoStorage {
       live.push({ header: this.flash.read(h.addr, STORAGE_HEADER_BYTES), data: this.flash.read(h.addr + STORAGE_HEADER_BYTES, this.alignUp(h.size)) });
     }
     if (!trash) return false;
-    this.say("Compacting...\n");
+    this.say("Compacting... \n");
     this.compactions++;
     this.eraseAll();
     let at = this.start;
@@ -283,6 +284,12 @@ export class EspruinoStorage {
   /** Programs the first name word to zero (on STM32F1 too: the chip takes 0x0000 over any half-word). */
   private eraseHeader(h: StoredFile): void {
     firmwareFlashWrite(this.flash, h.addr + 4, new Uint8Array(4));
+    this.removals.set(h.name, this.removal(h.name) + 1);
+  }
+
+  /** How many times a file of this name was erased or replaced since the simulation started (code from it is dead). */
+  removal(name: string): number {
+    return this.removals.get(name) ?? 0;
   }
 }
 
