@@ -12,8 +12,10 @@ import { Tracer } from "../pstore/ftrace";
 import { SERVICE_MODULE } from "./service";
 import type { PstoreOptions, Settings } from "./config";
 import { Runtime, createRuntime } from "./runtime";
+import { captureConsole, endCapture, toConsoleDevice } from "./console-capture";
+import { ramCode } from "./ram-code";
 
-/** Espruino's root scope, where the console devices (USB, Bluetooth, Serial1, Telnet) live. */
+/** Espruino's root scope, where load() lives. */
 declare var global: any;
 declare var globalThis: any;
 declare var Modules: { removeCached(name: string): void };
@@ -21,8 +23,6 @@ declare var Modules: { removeCached(name: string): void };
 const load: (name: string) => any = require;
 
 let rt: Runtime | undefined;
-/** While the console is captured: the device a host last typed on, where console output goes. */
-let forwardTo: any;
 
 /** The running instance (the service module reads it too); throws before start(). */
 export function running(): Runtime {
@@ -34,44 +34,6 @@ function createCodec(): PayloadCodec | undefined {
   if (PSTORE_CODEC === "heatshrink") return heatshrinkCodec(require("heatshrink"));
   if (PSTORE_CODEC === "lz4") return lz4Codec(board.lz4HashBits!, board.timing!.jsCompressBytesPerMs);
   return undefined;
-}
-
-/**
- * Console capture that keeps the REPL: everything printed reaches LoopbackB, goes into the ring and on to the
- * link a host last typed on (at first the console device at start); what a host types on the console device at
- * start, USB, Bluetooth or Telnet goes into LoopbackA's REPL through LoopbackB. `force` keeps a new connection
- * from taking the console back. The `consoleDevice` option pins one device instead (e.g. when the application
- * uses Bluetooth UART for its own protocol). A Loopback device is never forwarded to: it would feed LoopbackB.
- */
-function captureConsole(r: Runtime, start: string | undefined, pinned: string): void {
-  const root = typeof global !== "undefined" ? global : globalThis;
-  const names = pinned ? [pinned] : [start, "USB", "Bluetooth", "Telnet"];
-  const listen = function (device: any) {
-    device.on("data", function (d: string) {
-      forwardTo = device;
-      LoopbackB.write(d);
-    });
-  };
-  forwardTo = undefined;
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i];
-    const device = name && name.indexOf("Loopback") && names.indexOf(name) === i ? root[name] : undefined;
-    if (device && device.on) {
-      if (!forwardTo) forwardTo = device;
-      listen(device);
-    }
-  }
-  LoopbackB.on("data", function (d: string) {
-    r.consoleData(d);
-    if (forwardTo) forwardTo.write(d);
-  });
-  E.setConsole(LoopbackA, { force: true });
-}
-
-/** The console device now: E.getConsole() where the firmware has it, else process.env.CONSOLE. */
-function consoleName(): string | undefined {
-  const e: any = E;
-  return (e.getConsole ? e.getConsole() : (process.env as any).CONSOLE) || undefined;
 }
 
 // The read side and the host service live in the service module (firmware/svc.ts), loaded on first use.
@@ -103,12 +65,16 @@ export function start(options?: PstoreOptions): void {
     E.on("errorFlag", function (flags: string[]) {
       r.errorFlags(flags);
     });
+    // A load() is an app switch (on Bangle.js every one), not the end of a run: it writes nothing. The wrapper is
+    // compiled into RAM so that a load() still works once an upload has replaced this module's file.
+    const ending = { switching: false };
+    const root = typeof global !== "undefined" ? global : globalThis;
+    root.load = ramCode("(function(n,s){return function(f){s.switching=true;n(f)}})")(root.load, ending);
     E.on("kill", function () {
-      r.kill();
-      // A forced console outlives reset() and load(): hand it back, or the next boot would find LoopbackA.
-      if (forwardTo) E.setConsole(forwardTo, { force: false });
+      if (!ending.switching) r.kill();
+      endCapture();
     });
-    if (settings.capture) captureConsole(r, consoleName(), settings.consoleDevice);
+    if (settings.capture) captureConsole(r.consoleData, settings.consoleDevice);
     // Erases run one per tick, a moment apart, so the interpreter (and its watchdog) keeps running between them;
     // with nothing to erase the device wakes only every idleSeconds.
     const idle = function () {
@@ -171,7 +137,4 @@ export const traceObject: (obj: any, prefix: string) => any = PSTORE_FTRACE
 
 /** For the service module: where its frames go. Straight to the host: through the captured console the frames
  * would fill the ring, then the console records, which the next pull would fetch again. */
-export function toHost(line: string): void {
-  if (forwardTo) forwardTo.write(line + "\r\n");
-  else print(line);
-}
+export const toHost: (line: string) => void = toConsoleDevice;
