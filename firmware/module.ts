@@ -71,7 +71,8 @@ export function start(options?: PstoreOptions): void {
     const root = typeof global !== "undefined" ? global : globalThis;
     root.load = ramCode("(function(n,s){return function(f){s.switching=true;n(f)}})")(root.load, ending);
     E.on("kill", function () {
-      if (!ending.switching) r.kill();
+      if (ending.switching) r.appSwitch();
+      else r.kill();
       endCapture();
     });
     if (settings.capture) captureConsole(r.consoleData, settings.consoleDevice);

@@ -63,7 +63,9 @@ export function bootEvent(core: Pstore, events: Events, hal: Hal, reset: ResetRe
       if (core.committed) info.console = core.committed;
     }
   }
-  if (reason === Reason.None) reason = Reason.Reset;
+  // Without retained RAM an nRF52 that reads 0 came from a power-on or from a soft restart (load(), reset()), which
+  // the register cannot tell apart; app switches (every one a load() on Bangle.js) are by far the most frequent.
+  if (reason === Reason.None || (!ram && kind === "nrf52" && raw === 0)) reason = Reason.Reset;
   info.cause = reasonName(reason);
   core.lastResetReason = info.cause;
   let record: string | undefined;

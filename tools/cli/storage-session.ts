@@ -23,6 +23,8 @@ const CHUNK = 512;
 /** What the App Loader sends after its reset() to clear out boot code (EspruinoAppLoaderCore js/comms.js, reset). */
 const APP_LOADER_CLEAN_UP =
   "clearInterval();clearWatch();global.Bangle&&Bangle.removeAllListeners();E.removeAllListeners();global.NRF&&NRF.removeAllListeners();";
+/** How long a restart may take before the REPL answers again. */
+const RESTART_MS = 60000;
 /** Rebuilds `.boot0` the way the boot app does, where there is none (an earlier install erased it). */
 const REBUILD_MISSING_BOOT0 = 'if(!require("Storage").read(".boot0")&&require("Storage").read("bootupdate.js"))eval(require("Storage").read("bootupdate.js"));';
 
@@ -86,10 +88,15 @@ export class StorageSession {
     }
   }
 
-  /** Restarts the interpreter with load() (on Bangle.js rebuilding a missing `.boot0` first). */
+  /**
+   * Restarts the interpreter with load() (on Bangle.js rebuilding a missing `.boot0` first) and waits until the REPL
+   * answers again: a Bangle.js that rebuilds `.boot0`, the widget and clock-info caches (and compacts Storage to make
+   * room) takes seconds to tens of seconds.
+   */
   async restart(boardName: string): Promise<void> {
     this.send(`\x10${isBangle(boardName) ? REBUILD_MISSING_BOOT0 : ""}load();\n`);
-    await this.quiet(1500);
+    await this.quiet(500);
+    await this.ask("1", "up", RESTART_MS);
   }
 
   /** Writes `data` as Storage file `name` in chunks, then has the device print its CRC-32 and compares. */
@@ -128,11 +135,11 @@ export class StorageSession {
   }
 
   /** Runs `expr` with echo off and returns what it printed between the markers `[PSI tag ` and `]`. */
-  private async ask(expr: string, tag: string): Promise<string> {
+  private async ask(expr: string, tag: string, timeoutMs = this.timeoutMs): Promise<string> {
     const marker = `[PSI ${tag} `;
     this.output = "";
     this.send(`\x10print("${marker}"+(${expr})+"]")\n`);
-    const deadline = Date.now() + this.timeoutMs;
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const at = this.output.indexOf(marker);
       const end = at >= 0 ? this.output.indexOf("]", at) : -1;
@@ -140,7 +147,7 @@ export class StorageSession {
       const failure = /Uncaught [^\r\n]*/.exec(this.output);
       if (failure) throw new DeviceError(`changing Storage failed on the device: ${failure[0]}`);
       if (!(await this.wait(deadline - Date.now()))) {
-        throw new DeviceError(`no answer from ${this.port.description} within ${this.timeoutMs} ms (${tag})`);
+        throw new DeviceError(`no answer from ${this.port.description} within ${timeoutMs} ms (${tag})`);
       }
     }
   }
