@@ -5,9 +5,9 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ROOT, bangleMetadata, buildBoard } from "../build/build";
 import { APP_INFO_FILE, BANGLE_BOOT_FILE, MODULE_FILE, SERVICE_FILE, appInfo, bootFileOf, isBangle } from "../build/installed-files";
-import { boardOption, requiredString, type Command, type CliIo } from "./command";
+import { BundleError, DEFAULT_DIST, loadBundles } from "./bundles";
+import { boardOption, requiredString, type Command } from "./command";
 import { deviceIdOf, PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
 import { DataError, DeviceError, ExitCode } from "./errors";
 import { resetLine } from "./status";
@@ -43,15 +43,18 @@ or pstore did not answer after the restart; 5 the build failed the compatibility
   positionals: [],
   async run({ values }, io) {
     const boardName = boardOption(requiredString(values, "board")).name;
-    const dist = typeof values.dist === "string" ? resolve(values.dist) : join(ROOT, "dist");
-    const files = await bundles(boardName, dist, values.build === true, io);
+    const dist = typeof values.dist === "string" ? resolve(values.dist) : DEFAULT_DIST;
+    const files = await loadBundles({ board: boardName, dist, rebuild: values.build === true, log: (line) => io.stdout.write(line + "\n") }).catch(
+      (error: Error) => {
+        throw error instanceof BundleError ? new DataError(error.message) : error;
+      },
+    );
     const uploads: Array<[string, Uint8Array]> = [
       [MODULE_FILE, files.module],
       [SERVICE_FILE, files.svc],
     ];
     if (isBangle(boardName)) {
-      const version = ((await bangleMetadata(boardName)) as { version: string }).version;
-      uploads.push([APP_INFO_FILE, new TextEncoder().encode(JSON.stringify(appInfo(boardName, version)))]);
+      uploads.push([APP_INFO_FILE, new TextEncoder().encode(JSON.stringify(appInfo(boardName, appVersion(dist, boardName))))]);
     }
     uploads.push([bootFileOf(boardName), files.boot]);
     await withStorageSession(values, io, async (session) => {
@@ -67,21 +70,9 @@ or pstore did not answer after the restart; 5 the build failed the compatibility
   },
 };
 
-async function bundles(board: string, dist: string, rebuild: boolean, io: CliIo): Promise<{ module: Uint8Array; svc: Uint8Array; boot: Uint8Array }> {
-  const modulePath = join(dist, board, "pstore.js");
-  const svcPath = join(dist, board, "pstore.svc.js");
-  const bootPath = join(dist, board, "pstore.boot.js");
-  if (rebuild || !existsSync(modulePath) || !existsSync(svcPath) || !existsSync(bootPath)) {
-    io.stdout.write(`building ${board} into ${dist}\n`);
-    try {
-      await buildBoard(board, { outDir: dist });
-    } catch (error) {
-      throw new DataError(`building ${board} failed: ${(error as Error).message}`);
-    }
-  }
-  return {
-    module: new Uint8Array(readFileSync(modulePath)),
-    svc: new Uint8Array(readFileSync(svcPath)),
-    boot: new Uint8Array(readFileSync(bootPath)),
-  };
+/** The version the App Loader would record: the one in the build's metadata.json beside the bundles. */
+function appVersion(dist: string, boardName: string): string {
+  const path = join(dist, boardName, "metadata.json");
+  if (!existsSync(path)) throw new DataError(`${path} is missing: the App Loader's record of pstore (${APP_INFO_FILE}) takes its version from there`);
+  return (JSON.parse(readFileSync(path, "utf8")) as { version: string }).version;
 }

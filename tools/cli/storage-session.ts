@@ -11,10 +11,11 @@
 // listeners on E), and what is left, the console capture, ends itself once the module's file is gone
 // (firmware/console-capture.ts). The next load() then rebuilds `.boot0` from the `*.boot.js` files, whose hash changed.
 
-import { DEFAULT_BAUD, openPort, type Port } from "../ports/index";
+import type { Port } from "../ports/index";
 import { crc32 } from "../../hal/sim/crc";
 import { BANGLE_BOOT_FILE, BOOT_FILE, OLD_BANGLE_BOOT_FILES, isBangle } from "../build/installed-files";
-import { positiveNumber, requiredString, type CliIo, type OptionValues } from "./command";
+import type { CliIo, OptionValues } from "./command";
+import { openPortOption } from "./device";
 import { DeviceError } from "./errors";
 import { ProgressBar } from "./progress";
 
@@ -30,14 +31,7 @@ const REBUILD_MISSING_BOOT0 = 'if(!require("Storage").read(".boot0")&&require("S
 
 /** Opens --port for a Storage session, runs `use`, and closes the line whatever happens. */
 export async function withStorageSession<T>(values: OptionValues, io: CliIo, use: (session: StorageSession) => Promise<T>): Promise<T> {
-  const spec = requiredString(values, "port", process.env.PSTORE_PORT);
-  const timeoutMs = positiveNumber(values, "timeout", 5) * 1000;
-  let port: Port;
-  try {
-    port = await openPort(spec, { baud: positiveNumber(values, "baud", DEFAULT_BAUD), timeoutMs });
-  } catch (error) {
-    throw new DeviceError(`cannot open ${spec}: ${(error as Error).message}`);
-  }
+  const { port, timeoutMs } = await openPortOption(values);
   const session = new StorageSession(port, timeoutMs, io);
   try {
     return await use(session);
