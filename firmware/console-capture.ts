@@ -21,7 +21,8 @@ import { ramCode } from "./ram-code";
 declare var global: any;
 declare var globalThis: any;
 
-interface Capture {
+/** A running capture; `t` and `e` are what the resident module uses. */
+export interface ConsoleCapture {
   /** Where console output goes: the device a host last typed on, undefined for none. */
   t: any;
   /** Whether pstore made LoopbackA the console (false: it listens beside another capture). */
@@ -60,16 +61,17 @@ const CAPTURE_CODE =
   'for(i=0;i<c.h.length;i++)if(c.t)c.t.write(c.h[i]+"\\r\\n");c.h=[];E.setConsole(c.t,{force:false})}}' +
   "})";
 
-let capture: Capture | undefined;
-
 /** The console device now: E.getConsole() where the firmware has it, else process.env.CONSOLE. */
 function consoleName(): string | undefined {
   const e: any = E;
   return (e.getConsole ? e.getConsole() : (process.env as any).CONSOLE) || undefined;
 }
 
-/** Starts the capture into `sink`; `pinned` (the consoleDevice option) names the one REPL device, if any. */
-export function captureConsole(sink: (text: string) => void, pinned: string): void {
+/**
+ * Starts the capture into `sink`; `pinned` (the consoleDevice option) names the one REPL device, if any. Boot-only
+ * code (in the service module): what it starts lives in RAM.
+ */
+export function captureConsole(sink: (text: string) => void, pinned: string): ConsoleCapture {
   const root = typeof global !== "undefined" ? global : globalThis;
   const start = consoleName();
   let bluetooth = true;
@@ -79,11 +81,10 @@ export function captureConsole(sink: (text: string) => void, pinned: string): vo
     bluetooth = watch.blerepl !== false;
     joined = watch.log >= 2;
   }
-  const c = { t: undefined, f: !joined, s: sink, h: [], p: root.print, l: console.log, d: [] } as any as Capture;
+  const c = { t: undefined, f: !joined, s: sink, h: [], p: root.print, l: console.log, d: [] } as any as ConsoleCapture;
   ramCode(CAPTURE_CODE)(c);
-  capture = c;
   LoopbackB.on("data", c.o);
-  if (joined) return;
+  if (joined) return c;
   const names = pinned ? [pinned] : [start, "USB", bluetooth ? "Bluetooth" : "", "Telnet"];
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
@@ -98,19 +99,5 @@ export function captureConsole(sink: (text: string) => void, pinned: string): vo
   root.print = c.w(c.p);
   console.log = c.w(c.l);
   E.setConsole(LoopbackA, { force: true });
-}
-
-/**
- * Ends the capture (at `kill`: a forced console outlives reset() and load(), and the next boot would find
- * LoopbackA with nothing behind it).
- */
-export function endCapture(): void {
-  if (capture) capture.e();
-  capture = undefined;
-}
-
-/** Where frames for a host go: straight to the device, so that they stay out of the ring; print() without one. */
-export function toConsoleDevice(line: string): void {
-  if (capture && capture.t) capture.t.write(line + "\r\n");
-  else print(line);
+  return c;
 }

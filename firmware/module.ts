@@ -12,17 +12,14 @@ import { Tracer } from "../pstore/ftrace";
 import { SERVICE_MODULE } from "./service";
 import type { PstoreOptions, Settings } from "./config";
 import { Runtime, createRuntime } from "./runtime";
-import { captureConsole, endCapture, toConsoleDevice } from "./console-capture";
-import { ramCode } from "./ram-code";
+import type { ConsoleCapture } from "./console-capture";
 
-/** Espruino's root scope, where load() lives. */
-declare var global: any;
-declare var globalThis: any;
 declare var Modules: { removeCached(name: string): void };
 /** An indirect call: the bundler leaves it to Espruino's require at run time (a Storage module). */
 const load: (name: string) => any = require;
 
 let rt: Runtime | undefined;
+let capture: ConsoleCapture | undefined;
 
 /** The running instance (the service module reads it too); throws before start(). */
 export function running(): Runtime {
@@ -65,17 +62,15 @@ export function start(options?: PstoreOptions): void {
     E.on("errorFlag", function (flags: string[]) {
       r.errorFlags(flags);
     });
-    // A load() is an app switch (on Bangle.js every one), not the end of a run: it writes nothing. The wrapper is
-    // compiled into RAM so that a load() still works once an upload has replaced this module's file.
     const ending = { switching: false };
-    const root = typeof global !== "undefined" ? global : globalThis;
-    root.load = ramCode("(function(n,s){return function(f){s.switching=true;n(f)}})")(root.load, ending);
+    init.watchAppSwitches(ending);
     E.on("kill", function () {
       if (ending.switching) r.appSwitch();
       else r.kill();
-      endCapture();
+      // A forced console outlives reset() and load(): hand it back, or the next boot would find LoopbackA.
+      if (capture) capture.e();
     });
-    if (settings.capture) captureConsole(r.consoleData, settings.consoleDevice);
+    if (settings.capture) capture = init.captureConsole(r.consoleData, settings.consoleDevice);
     // Erases run one per tick, a moment apart, so the interpreter (and its watchdog) keeps running between them;
     // with nothing to erase the device wakes only every idleSeconds.
     const idle = function () {
@@ -138,4 +133,7 @@ export const traceObject: (obj: any, prefix: string) => any = PSTORE_FTRACE
 
 /** For the service module: where its frames go. Straight to the host: through the captured console the frames
  * would fill the ring, then the console records, which the next pull would fetch again. */
-export const toHost: (line: string) => void = toConsoleDevice;
+export function toHost(line: string): void {
+  if (capture && capture.t) capture.t.write(line + "\r\n");
+  else print(line);
+}
