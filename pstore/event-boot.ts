@@ -63,9 +63,10 @@ export function bootEvent(core: Pstore, events: Events, hal: Hal, reset: ResetRe
       if (core.committed) info.console = core.committed;
     }
   }
-  // Without retained RAM an nRF52 that reads 0 came from a power-on or from a soft restart (load(), reset()), which
-  // the register cannot tell apart; app switches (every one a load() on Bangle.js) are by far the most frequent.
-  if (reason === Reason.None || (!ram && kind === "nrf52" && raw === 0)) reason = Reason.Reset;
+  // On Bangle.js a register that reads 0 says nothing (old bootloaders clear it before the firmware starts) and,
+  // without retained RAM, most starts are app switches (every one a load(), after which it reads 0 too).
+  const bangle = typeof PSTORE_BOARD !== "undefined" && (PSTORE_BOARD === "BANGLEJS2" || PSTORE_BOARD === "BANGLEJS");
+  if (reason === Reason.None || (bangle && !ram && raw === 0)) reason = Reason.Reset;
   info.cause = reasonName(reason);
   core.lastResetReason = info.cause;
   let record: string | undefined;
