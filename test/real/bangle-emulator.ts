@@ -109,7 +109,7 @@ export class WatchConsole {
   }
 
   /** Runs `expr` with echo off and returns JSON.parse of what it printed (waits up to `ms`). */
-  async value(expr: string, ms = 20000): Promise<any> {
+  async value(expr: string, ms = 120000): Promise<any> {
     const id = "@@" + Math.random().toString(36).slice(2, 8);
     const from = this.text.length;
     this.send(`\x10print("${id}"+JSON.stringify(${expr})+"${id}")\n`);
@@ -127,7 +127,7 @@ export class WatchConsole {
   }
 
   /** Sends `line` and waits until the REPL answers again. */
-  async run(line: string, ms = 60000): Promise<void> {
+  async run(line: string, ms = 180000): Promise<void> {
     this.send(line);
     await this.value("1", ms);
   }

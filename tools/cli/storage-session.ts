@@ -120,7 +120,9 @@ export class StorageSession {
 
   /** The names of the Storage files matching `pattern` (a JavaScript regular expression literal). */
   async list(pattern: string): Promise<string[]> {
-    return JSON.parse(await this.ask(`JSON.stringify(require("Storage").list(${pattern}))`, "list")) as string[];
+    // Joined by newlines: Storage names hold neither those nor the "]" that ends the answer.
+    const names = await this.ask(`require("Storage").list(${pattern}).join("\\n")`, "list");
+    return names ? names.split("\n") : [];
   }
 
   private send(text: string): void {
