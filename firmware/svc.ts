@@ -10,7 +10,8 @@ import { addStoreReads } from "../pstore/core-read";
 import type { Runtime } from "./runtime";
 import { addRuntimeReads } from "./runtime-read";
 import { createService } from "./service";
-import { boot, settings } from "./boot-init";
+import { boot, settings, watchAppSwitches } from "./boot-init";
+import { captureConsole } from "./console-capture";
 
 declare function btoa(binary: string): string;
 
@@ -87,4 +88,4 @@ export const i = service.i;
 export const d = service.d;
 
 // For the main module's start(): boot-only code (boot-init.ts).
-export { boot, settings };
+export { boot, settings, watchAppSwitches, captureConsole };

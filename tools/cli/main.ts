@@ -15,6 +15,7 @@ import { pullCommand } from "./pull";
 import { rmCommand } from "./rm";
 import { simCommand } from "./sim";
 import { statusCommand } from "./status";
+import { uninstallCommand } from "./uninstall";
 
 export const COMMANDS: Command[] = [
   listCommand,
@@ -25,6 +26,7 @@ export const COMMANDS: Command[] = [
   dumpCommand,
   decodeCommand,
   installCommand,
+  uninstallCommand,
   simCommand,
   portsCommand,
   completionCommand(() => COMMANDS),
