@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEFAULT_BAUD, openPort, type Port } from "../ports/index";
+import { CLEAR_LINE } from "../protocol/client";
 import { crc32 } from "../../hal/sim/crc";
 import { ROOT, buildBoard } from "../build/build";
 import { BOOT_FILE, MODULE_FILE, SERVICE_FILE } from "./sim-server";
@@ -68,7 +69,7 @@ or pstore did not answer after the restart; 5 the build failed the compatibility
     const line = new ReplLine(port, timeoutMs);
     const bar = new ProgressBar(io.stderr);
     try {
-      line.send("\x03\n");
+      line.send(CLEAR_LINE);
       await line.quiet(300);
       for (const [name, data] of uploads) {
         await line.writeStorageFile(name, data, (done) => bar.update(name, done, data.length));
