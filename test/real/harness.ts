@@ -18,6 +18,7 @@ import { FrameParser } from "../../tools/protocol/frames";
 export const ROOT = resolve(import.meta.dirname, "../..");
 const BIN = join(ROOT, "bin", "pstore.js");
 const BRIDGE = join(import.meta.dirname, "linux-bridge.mjs");
+const LINE_TIMEOUT_S = 30;
 /** Where the devices wait for each other when no private network namespace can be made. */
 const TELNET_LOCK = join(tmpdir(), "pstore-espruino-telnet-2323.lock");
 
@@ -54,8 +55,10 @@ export interface Target {
   readonly description: string;
   /** A fresh connection to the device's console. */
   open(): Promise<Socket>;
-  /** Power cycle: the process is killed and started again on the same flash. */
+  /** Power cycle: the process is killed (if it still runs) and started again on the same flash. */
   restart(): Promise<void>;
+  /** Resolves when the device's process ends, an end that is then not unexpected (e.g. after `quit()`). */
+  expectExit(): Promise<void>;
   stop(): Promise<void>;
   /** Exits the device did on its own (not a restart or stop), e.g. the Linux build's exit on a second Ctrl-C. */
   readonly unexpectedExits: string[];
@@ -131,7 +134,8 @@ export class DeviceUnderTest {
 
   /** Runs the real `pstore` command (node bin/pstore.js) with `--port` set to this device, in the device's folder. */
   pstore(args: string[], options: { port?: boolean } = {}): Promise<CommandResult> {
-    const full = options.port === false ? args : [...args, "--port", this.url];
+    // A generous line timeout: the interpreter is a debug build and the machine may be busy; no test measures time.
+    const full = options.port === false ? args : [...args, "--port", this.url, "--timeout", String(LINE_TIMEOUT_S)];
     this.nextWho = `pstore ${args.join(" ")}`;
     return new Promise((done) => {
       const child = spawn(process.execPath, [BIN, ...full], { cwd: this.dir, env: { ...process.env, PSTORE_PORT: undefined } });
@@ -190,6 +194,14 @@ export class DeviceUnderTest {
   /** Power cycle: kill the interpreter, start it again on the same flash. */
   restart(): Promise<void> {
     return this.target.restart();
+  }
+
+  /** `quit()` typed on the REPL (the interpreter ends, E.on('kill') handlers run), then started again. */
+  async quit(): Promise<void> {
+    const exited = this.target.expectExit();
+    await this.type("quit()", 100);
+    await exited;
+    await this.target.restart();
   }
 
   /** `load()`: the interpreter's soft reboot (boot code runs again). */
@@ -338,6 +350,13 @@ class LinuxTarget implements Target {
     return new Promise((done, fail) => {
       const socket = createConnection(this.socketPath, () => done(socket));
       socket.once("error", fail);
+    });
+  }
+
+  expectExit(): Promise<void> {
+    this.expectingExit = true;
+    return this.next("exit").then(() => {
+      this.expectingExit = false;
     });
   }
 
