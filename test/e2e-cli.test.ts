@@ -286,6 +286,25 @@ test("the simulator over TCP: a crash, a pull without erase, then dump and decod
   t.deepEqual(JSON.parse(fromImage.out).records.map((r: { name: string }) => r.name).filter((n: string) => n !== "console-ram-0").sort(), names);
 });
 
+test("a storage-backend board's dump holds its Storage area: decode finds the records a pull finds", async (t) => {
+  const base = tempDir();
+  const sim = await startSim(["--board", "LINUX", "--listen", "tcp://127.0.0.1:0"]);
+  t.teardown(() => void sim.child.kill("SIGKILL"));
+  await typeOn(sim.address, "~crash boom in Storage");
+  const pulled = await pstore(["pull", "--port", sim.address, "--out", join(base, "archive"), "--no-erase", "--json"]);
+  t.is(pulled.code, ExitCode.Ok, pulled.err);
+  const names = JSON.parse(pulled.out).records.map((r: { name: string }) => r.name).sort();
+  t.true(names.some((n: string) => n.startsWith("dmesg-storage-")), pulled.out);
+
+  const dumped = await pstore(["dump", "--port", sim.address, "--out", join(base, "dump.img")]);
+  t.is(dumped.code, ExitCode.Ok, dumped.err);
+  t.regex(dumped.out, /LINUX storage image, 0x10000000\+256(\.0)? KB/);
+  const fromDump = await pstore(["decode", join(base, "dump.img"), "--out", join(base, "from-dump"), "--json"]);
+  t.is(fromDump.code, ExitCode.Ok, fromDump.err);
+  t.deepEqual(JSON.parse(fromDump.out).records.map((r: { name: string }) => r.name).sort(), names);
+  t.is(await sim.stop(), 0);
+});
+
 test("the simulator on a pseudo-terminal (--pty, socat): a watchdog reset is pulled and erased", async (t) => {
   if (!socat) {
     t.log("socat is not installed: skipping the pseudo-terminal simulator test (CI installs it)");
