@@ -207,6 +207,29 @@ test("pull over a pseudo-terminal pair made by socat (the serial code path)", as
   ]);
 });
 
+test("a failed backend: status, list and pull do what they can, name it, and exit 3", async (t) => {
+  const failed = { name: "storage", state: "failed", error: 'Function "subarray" not found!' };
+  const served = await serveHostile(records(), { status: () => ({ board: "LINUX", serial: "1", backends: [failed, { name: "ram", state: "ok" }] }) });
+  t.teardown(() => served.close());
+  const named = /failed backend[^\n]*storage \(failed: Function "subarray" not found!\)/;
+
+  const status = await pstore(["status", "--port", served.url]);
+  t.is(status.code, ExitCode.Device, status.err);
+  t.regex(status.out, /backend storage: failed/);
+  t.regex(status.err, named);
+
+  const list = await pstore(["list", "--port", served.url, "--json"]);
+  t.is(list.code, ExitCode.Device, list.err);
+  t.is(JSON.parse(list.out).length, records().length, "the records the device could list are listed");
+  t.regex(list.err, named);
+
+  const out = join(tempDir(), "archive");
+  const pull = await pstore(["pull", "--port", served.url, "--out", out]);
+  t.is(pull.code, ExitCode.Device, pull.err);
+  t.regex(pull.err, named);
+  t.is(readdirSync(join(out, "LINUX_1"), { recursive: true }).filter((f) => String(f).endsWith("records.jsonl")).length > 0, true, "what could be pulled is archived");
+});
+
 interface RunningSim {
   address: string;
   child: ChildProcess;

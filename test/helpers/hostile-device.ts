@@ -85,6 +85,8 @@ export interface HostileScript {
   noService?: boolean;
   /** Service calls this (older) device does not have: requesting one raises, as Espruino does for a missing function. */
   withoutCalls?: string[];
+  /** What the device's status call answers, instead of a plain one. */
+  status?: () => object;
 }
 
 const SERVICE_EXPR = DEFAULT_SERVICE;
@@ -121,6 +123,7 @@ export class HostileDevice {
       },
       dump,
     );
+    if (script.status) target.status = script.status;
     this.service = createService(target);
     port.on("data", (bytes) => this.onInput(bytes));
     port.on("close", () => this.stop());
@@ -159,6 +162,8 @@ export class HostileDevice {
         this.execute(line);
       } else {
         this.input += c;
+        // ESC [ 2 H erases the input line, as Espruino's REPL does.
+        if (this.input.endsWith("\x1b[2H")) this.input = "";
       }
     }
   }

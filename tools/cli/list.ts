@@ -3,7 +3,7 @@
 import { reasonName, typeName } from "../../pstore/format";
 import { codecName, flagNames } from "../archive/record";
 import type { Command } from "./command";
-import { PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
+import { PORT_HELP, PORT_OPTIONS, reportFailedBackends, withDevice } from "./device";
 import { ExitCode } from "./errors";
 import { formatBytes, formatTable, formatWhen } from "./table";
 import { Flag } from "../../pstore/format";
@@ -21,12 +21,13 @@ ${PORT_HELP}
       --json          one JSON array of the device's record metadata, with type/reason/codec names
   -h, --help          this text
 
-Exit codes: 0 listed; 2 bad command line; 3 port or device error; 130 Ctrl-C.
+Exit codes: 0 listed; 2 bad command line; 3 port or device error, or a backend that failed (the
+records of the others are listed, and stderr names the failed one); 130 Ctrl-C.
 `,
   options: { ...PORT_OPTIONS, json: { type: "boolean" } },
   positionals: [],
   async run({ values }, io) {
-    const records = await withDevice(values, io, ({ client }) => client.list());
+    const { records, status } = await withDevice(values, io, async ({ client }) => ({ status: await client.status(), records: await client.list() }));
     const rows = records.map((r) => ({
       ...r,
       typeName: typeName(r.type),
@@ -56,6 +57,6 @@ Exit codes: 0 listed; 2 bad command line; 3 port or device error; 130 Ctrl-C.
         ),
       );
     }
-    return ExitCode.Ok;
+    return reportFailedBackends("list", status, io, ExitCode.Ok);
   },
 };

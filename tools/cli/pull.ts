@@ -2,7 +2,7 @@
 
 import { archiveFrom } from "./archive-run";
 import { requiredString, type Command } from "./command";
-import { deviceIdOf, deviceSource, PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
+import { deviceIdOf, deviceSource, PORT_HELP, PORT_OPTIONS, reportFailedBackends, withDevice } from "./device";
 
 export const pullCommand: Command = {
   name: "pull",
@@ -24,7 +24,8 @@ ${PORT_HELP}
       --json          print the archived records as JSON instead of the summary
   -h, --help          this text
 
-Exit codes: 0 everything archived; 2 bad command line; 3 port or device error; 4 DIR cannot be
+Exit codes: 0 everything archived; 2 bad command line; 3 port or device error, or a backend that
+failed (the others' records are archived, and stderr names the failed one); 4 DIR cannot be
 written (nothing more erased); 5 some records refused or corrupt (left on the device); 130 Ctrl-C.
 `,
   options: {
@@ -37,8 +38,9 @@ written (nothing more erased); 5 some records refused or corrupt (left on the de
   async run({ values }, io) {
     const out = requiredString(values, "out");
     return withDevice(values, io, async ({ client }) => {
-      const deviceId = deviceIdOf(await client.status());
-      return archiveFrom(deviceSource(client, deviceId), { out, erase: values["no-erase"] !== true, json: values.json === true }, io);
+      const status = await client.status();
+      const code = await archiveFrom(deviceSource(client, deviceIdOf(status)), { out, erase: values["no-erase"] !== true, json: values.json === true }, io);
+      return reportFailedBackends("pull", status, io, code);
     });
   },
 };
