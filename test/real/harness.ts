@@ -97,6 +97,15 @@ export class DeviceUnderTest {
     return DeviceUnderTest.serve(target, dir);
   }
 
+  /**
+   * The Bangle.js 2 firmware in Espruino's emulator (`serve.js` in `emulatorDir`), its flash in `flashFile` (created
+   * factory-fresh when missing, which takes 20–40 s; copy the file to keep a state).
+   */
+  static async bangle(emulatorDir: string, flashFile: string): Promise<DeviceUnderTest> {
+    const dir = mkdtempSync(join(tmpdir(), "pstore-real-bangle-"));
+    return DeviceUnderTest.serve(await EmulatorTarget.start(join(emulatorDir, "serve.js"), flashFile), dir);
+  }
+
   /** Serves `target` on 127.0.0.1:0, recording each connection as one exchange. */
   static async serve(target: Target, dir: string): Promise<DeviceUnderTest> {
     let device: DeviceUnderTest | undefined;
@@ -413,4 +422,85 @@ export function tierInterpreter(test: import("ava").TestFn): string | undefined 
     test.skip(`real-interpreter tier skipped: ${found.missing}`, () => {});
   }
   return undefined;
+}
+
+/** Espruino's emulator of a board (the Bangle.js 2 firmware), whose serve.js puts its console on a TCP port. */
+class EmulatorTarget implements Target {
+  readonly unexpectedExits: string[] = [];
+  private expectingExit = false;
+  private exited: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly description: string,
+    private readonly serve: string,
+    private readonly flashFile: string,
+    private child: ChildProcess,
+    private port: number,
+  ) {
+    this.watch();
+  }
+
+  static async start(serve: string, flashFile: string): Promise<EmulatorTarget> {
+    const { child, port } = await EmulatorTarget.spawn(serve, flashFile);
+    return new EmulatorTarget(`the emulator ${serve} on ${flashFile}`, serve, flashFile, child, port);
+  }
+
+  /** Starts serve.js and waits for the line that says where it listens. */
+  private static spawn(serve: string, flashFile: string): Promise<{ child: ChildProcess; port: number }> {
+    // stdin a pipe: its end stops the emulator, which then writes its flash back to the file.
+    const child = spawn(process.execPath, [serve, "--port", "0", "--flash", flashFile], { stdio: ["pipe", "pipe", "pipe"] });
+    return new Promise((done, fail) => {
+      let text = "";
+      const onData = (b: Buffer) => {
+        text += b;
+        const match = /listening tcp:\/\/127\.0\.0\.1:(\d+)/.exec(text);
+        if (match) done({ child, port: Number(match[1]) });
+      };
+      child.stdout!.on("data", onData);
+      child.stderr!.on("data", onData);
+      child.once("exit", (code) => fail(new Error(`${serve} exited (${code}) before listening: ${text.slice(-500)}`)));
+    });
+  }
+
+  private watch(): void {
+    const child = this.child;
+    this.exited = new Promise((done) =>
+      child.once("exit", (code, signal) => {
+        if (!this.expectingExit) this.unexpectedExits.push(`exit code ${code}, signal ${signal}`);
+        done();
+      }),
+    );
+  }
+
+  open(): Promise<Socket> {
+    return new Promise((done, fail) => {
+      const socket = createConnection(this.port, "127.0.0.1", () => done(socket));
+      socket.once("error", fail);
+    });
+  }
+
+  expectExit(): Promise<void> {
+    this.expectingExit = true;
+    return this.exited.then(() => {
+      this.expectingExit = false;
+    });
+  }
+
+  /** Stops the emulator (it writes its flash to the file), then starts it again on that file: a power cycle. */
+  async restart(): Promise<void> {
+    await this.stop();
+    const { child, port } = await EmulatorTarget.spawn(this.serve, this.flashFile);
+    this.child = child;
+    this.port = port;
+    this.expectingExit = false;
+    this.watch();
+  }
+
+  async stop(): Promise<void> {
+    this.expectingExit = true;
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill("SIGTERM");
+      await this.exited;
+    }
+  }
 }
