@@ -185,7 +185,7 @@ export class DeviceUnderTest {
     received = "";
     socket.write(`\x10print("<${tag}"+"<"+JSON.stringify(${expr})+">${tag}>")\n`);
     const pattern = new RegExp(`<${tag}<([\\s\\S]*?)>${tag}>`);
-    const deadline = Date.now() + 10000;
+    const deadline = Date.now() + LINE_TIMEOUT_S * 1000;
     try {
       for (;;) {
         const match = pattern.exec(received);
