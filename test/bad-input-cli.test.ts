@@ -51,7 +51,7 @@ const cases: Array<[string, () => Promise<string[]>, ExitCode, RegExp]> = [
   ["pull without --port or --out", async () => ["pull"], ExitCode.Usage, /--out is required/],
   ["pull without --port", async () => ["pull", "--out", out], ExitCode.Usage, /--port is required/],
   ["pull without --out does not open the port", async () => ["pull", "--port", await closedPort()], ExitCode.Usage, /--out is required/],
-  ["a port of an unknown scheme", async () => ["list", "--port", "nonsense://x"], ExitCode.Usage, /--port "nonsense:\/\/x": unknown scheme "nonsense:\/\/"; give a serial device .* or tcp:\/\/host:port/],
+  ["a port of an unknown scheme", async () => ["list", "--port", "nonsense://x"], ExitCode.Usage, /--port "nonsense:\/\/x": unknown scheme "nonsense:\/\/"; give a serial device .*, tcp:\/\/host:port or ble:\/\/ADDRESS/],
   ["--baud abc", async () => ["list", "--port", await closedPort(), "--baud", "abc"], ExitCode.Usage, /--baud wants a positive number, got "abc"/],
   ["--timeout -3", async () => ["status", "--port", await closedPort(), "--timeout", "-3"], ExitCode.Usage, /--timeout wants a value, but the next argument starts with "-": write --timeout=VALUE/],
   ["--timeout=-3", async () => ["status", "--port", await closedPort(), "--timeout=-3"], ExitCode.Usage, /--timeout wants a positive number, got "-3"/],

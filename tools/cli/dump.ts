@@ -35,11 +35,11 @@ Exit codes: 0 written; 2 bad command line; 3 port or device error; 4 IMAGE canno
   async run({ values }, io) {
     const out = typeof values.out === "string" && values.out !== "" ? resolve(values.out) : undefined;
     if (!out) throw new UsageError("--out is required");
-    if (typeof values.board === "string") boardOption(values.board);
+    const named = typeof values.board === "string" ? boardOption(values.board).name : undefined;
     const bar = new ProgressBar(io.stderr);
     const { board, kind, dump } = await withDevice(values, io, async ({ client }) => {
       const status = await client.status();
-      const board = typeof status.board === "string" ? status.board : (values.board as string | undefined);
+      const board = typeof status.board === "string" ? status.board : named;
       if (!board) throw new UsageError("the device's status names no board: give --board");
       const backends = Array.isArray(status.backends) ? (status.backends as Array<{ name?: unknown; state?: unknown }>) : [];
       const kind: ImageKind = backends.some((b) => b.name === "storage" && b.state === "ok") ? "storage" : "flash";

@@ -3,7 +3,7 @@
 // pair, `global`, Modules/require. Everything visible to device code is made in the context's realm (Realm.native / Realm.object).
 // Not provided: E.memoryArea (memory-mapped strings cannot be modelled), save() images.
 
-import { createRequire } from "node:module";
+import { heatshrinkCompress, heatshrinkDecompress } from "../../../pstore/heatshrink";
 import vm from "node:vm";
 import type { BoardDefinition } from "../../../boards/types";
 import { crc32 } from "../../../hal/sim/crc";
@@ -56,10 +56,6 @@ export interface DeviceInternals {
   evaluateModule(name: string, code: string): unknown;
 }
 
-const heatshrinkNative = createRequire(import.meta.url)("espruino/libs/heatshrink.js") as {
-  compress(data: Uint8Array): Uint8Array;
-  decompress(data: Uint8Array): Uint8Array;
-};
 
 /** Text for print()/console.log: strings as they are, everything else as Espruino's JSON with quoted keys. */
 export function printText(args: unknown[], deviceName: (v: object) => string | undefined): string {
@@ -405,11 +401,12 @@ function flashModule(dev: DeviceInternals): unknown {
   return m;
 }
 
+/** The firmware's C heatshrink, played by the project's codec: the same bytes both ways (test/heatshrink.test.ts). */
 function heatshrinkModule(dev: DeviceInternals): unknown {
   const { realm } = dev;
   const fn = realm.native.bind(realm);
   const m = realm.object();
-  m.compress = fn("compress", (_self, data: unknown) => realm.bytes(heatshrinkNative.compress(toBytes(data))).buffer);
-  m.decompress = fn("decompress", (_self, data: unknown) => realm.bytes(heatshrinkNative.decompress(toBytes(data))).buffer);
+  m.compress = fn("compress", (_self, data: unknown) => realm.bytes(heatshrinkCompress(toBytes(data))).buffer);
+  m.decompress = fn("decompress", (_self, data: unknown) => realm.bytes(heatshrinkDecompress(toBytes(data), Infinity)).buffer);
   return m;
 }
