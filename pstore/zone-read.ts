@@ -35,7 +35,7 @@ function locate(s: ZoneInternals, seq: number): { z: Zone; parts: Entry[] } | un
     const z = s.zones_[y];
     let k = 0;
     while (k < z.entries_.length && z.entries_[k].seq !== seq) k++;
-    if (k < z.entries_.length && complete(z, k)) return { z: z, parts: z.entries_.slice(k, k + z.entries_[k].parts) };
+    if (k < z.entries_.length && complete(z, k)) return { z: z, parts: [].slice.call(z.entries_, k, k + z.entries_[k].parts) };
   }
   return undefined;
 }
