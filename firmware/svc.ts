@@ -12,6 +12,8 @@ import { addRuntimeReads } from "./runtime-read";
 import { createService } from "./service";
 import { boot, settings, watchAppSwitches } from "./boot-init";
 import { captureConsole } from "./console-capture";
+import { board } from "pstore-board";
+import { createDeviceFlash } from "../hal/device/flash";
 
 declare function btoa(binary: string): string;
 
@@ -29,6 +31,22 @@ function running(): Runtime {
     addRuntimeReads(r);
   }
   return r;
+}
+
+/**
+ * What a dump reads: the running instance, or for the storage backend a view of it with the Storage area and raw
+ * flash, which the resident module leaves out (only a dump needs them, and this module is dropped after use).
+ */
+function dumpTarget(): Runtime {
+  const r = running();
+  if (PSTORE_BACKEND !== "storage") return r;
+  return {
+    board_: board,
+    settings_: r.settings_,
+    hal: { flash: createDeviceFlash(), retained: r.hal.retained },
+    dumpInfo: r.dumpInfo,
+    dumpRead: r.dumpRead,
+  } as unknown as Runtime;
 }
 
 export function list(): object[] {
@@ -60,10 +78,10 @@ const service = createService({
   erase: erase,
   status: status,
   dumpInfo: function () {
-    return running().dumpInfo();
+    return dumpTarget().dumpInfo();
   },
   dumpRead: function (area, offset, length) {
-    return running().dumpRead(area, offset, length);
+    return dumpTarget().dumpRead(area, offset, length);
   },
   crc32: function (data) {
     return running().hal.crc32(data);

@@ -218,6 +218,29 @@ test("pull over a pseudo-terminal pair made by socat (the serial code path)", as
   ]);
 });
 
+test("a failed backend: status, list and pull do what they can, name it, and exit 3", async (t) => {
+  const failed = { name: "storage", state: "failed", error: 'Function "subarray" not found!' };
+  const served = await serveHostile(records(), { status: () => ({ board: "LINUX", serial: "1", backends: [failed, { name: "ram", state: "ok" }] }) });
+  t.teardown(() => served.close());
+  const named = /failed backend[^\n]*storage \(failed: Function "subarray" not found!\)/;
+
+  const status = await pstore(["status", "--port", served.url]);
+  t.is(status.code, ExitCode.Device, status.err);
+  t.regex(status.out, /backend storage: failed/);
+  t.regex(status.err, named);
+
+  const list = await pstore(["list", "--port", served.url, "--json"]);
+  t.is(list.code, ExitCode.Device, list.err);
+  t.is(JSON.parse(list.out).length, records().length, "the records the device could list are listed");
+  t.regex(list.err, named);
+
+  const out = join(tempDir(), "archive");
+  const pull = await pstore(["pull", "--port", served.url, "--out", out]);
+  t.is(pull.code, ExitCode.Device, pull.err);
+  t.regex(pull.err, named);
+  t.is(readdirSync(join(out, "LINUX_1"), { recursive: true }).filter((f) => String(f).endsWith("records.jsonl")).length > 0, true, "what could be pulled is archived");
+});
+
 test("the simulator over TCP: a crash, a pull without erase, then dump and decode find the same records", async (t) => {
   const base = tempDir();
   const image = join(base, "puck.img");
@@ -248,6 +271,25 @@ test("the simulator over TCP: a crash, a pull without erase, then dump and decod
   const fromImage = await pstore(["decode", image, "--board", "PUCKJS", "--out", join(base, "from-image"), "--json"]);
   t.is(fromImage.code, ExitCode.Ok, fromImage.err);
   t.deepEqual(JSON.parse(fromImage.out).records.map((r: { name: string }) => r.name).filter((n: string) => n !== "console-ram-0").sort(), names);
+});
+
+test("a storage-backend board's dump holds its Storage area: decode finds the records a pull finds", async (t) => {
+  const base = tempDir();
+  const sim = await startSim(["--board", "LINUX", "--listen", "tcp://127.0.0.1:0"]);
+  t.teardown(() => void sim.child.kill("SIGKILL"));
+  await typeOn(sim.address, "~crash boom in Storage");
+  const pulled = await pstore(["pull", "--port", sim.address, "--out", join(base, "archive"), "--no-erase", "--json"]);
+  t.is(pulled.code, ExitCode.Ok, pulled.err);
+  const names = JSON.parse(pulled.out).records.map((r: { name: string }) => r.name).sort();
+  t.true(names.some((n: string) => n.startsWith("dmesg-storage-")), pulled.out);
+
+  const dumped = await pstore(["dump", "--port", sim.address, "--out", join(base, "dump.img")]);
+  t.is(dumped.code, ExitCode.Ok, dumped.err);
+  t.regex(dumped.out, /LINUX storage image, [1-9]\d* pages? in 0x10000000\+256(\.0)? KB/);
+  const fromDump = await pstore(["decode", join(base, "dump.img"), "--out", join(base, "from-dump"), "--json"]);
+  t.is(fromDump.code, ExitCode.Ok, fromDump.err);
+  t.deepEqual(JSON.parse(fromDump.out).records.map((r: { name: string }) => r.name).sort(), names);
+  t.is(await sim.stop(), 0);
 });
 
 test("the simulator on a pseudo-terminal (--pty, socat): a watchdog reset is pulled and erased", async (t) => {

@@ -261,9 +261,35 @@ test("client: garbage, a half-typed line and chatter before the prompt are clear
   host.write("half typed line without newline");
   await client.connect();
   t.is((await client.list()).length, 1);
-  t.false(fake.requests.some((r) => r.includes("half typed")), "the half-typed line was cleared by Ctrl-C");
+  t.false(fake.requests.some((r) => r.includes("half typed")), "the half-typed line was cleared");
   fake.stop();
   await client.close();
+});
+
+test("client: connect clears the line without Ctrl-C, which makes Espruino's Linux build exit at the second", async (t) => {
+  const { client, device } = await rig([makeRecord(1, 100)]);
+  let sent = "";
+  device.on("data", (bytes) => (sent += Buffer.from(bytes).toString("latin1")));
+  await client.connect();
+  await client.close();
+  const again = await rig([makeRecord(1, 100)]);
+  again.device.on("data", (bytes) => (sent += Buffer.from(bytes).toString("latin1")));
+  await again.client.connect();
+  t.is((await again.client.list()).length, 1);
+  await again.client.close();
+  t.false(sent.includes("\x03"), JSON.stringify(sent));
+  t.true(sent.startsWith("\x1b[2H\n"));
+});
+
+test("client: Ctrl-C only when a hello went unanswered (code running on the device)", async (t) => {
+  // The first hello's answer (frame header and payload, lines 0 and 1) never comes.
+  const { client, device } = await rig([makeRecord(1, 100)], { mutateLine: (line, index) => (index < 2 ? null : line) }, { responseTimeoutMs: 500 });
+  let sent = "";
+  device.on("data", (bytes) => (sent += Buffer.from(bytes).toString("latin1")));
+  await client.connect();
+  await client.close();
+  t.is(sent.split("\x03").length - 1, 1, JSON.stringify(sent));
+  t.true(sent.indexOf("\x03") > sent.indexOf("h("), "Ctrl-C comes after the first hello");
 });
 
 test("client: XON/XOFF bytes and timer output inside a transfer do not disturb it", async (t) => {

@@ -124,6 +124,8 @@ export interface HostileScript {
   floodTags?: boolean;
   /** After this many output bytes, every further byte is sent alone, this many ms apart (a payload dripping in). */
   drip?: { afterBytes: number; msPerByte: number };
+  /** What the device's status call answers, instead of a plain one. */
+  status?: () => object;
 }
 
 const SERVICE_EXPR = DEFAULT_SERVICE;
@@ -168,6 +170,7 @@ export class HostileDevice {
       dump,
       script.noSerial ? {} : { ...HOSTILE_IDENTITY, ...script.statusExtra },
     );
+    if (script.status) target.status = script.status;
     this.service = createService(target);
     port.on("data", (bytes) => this.onInput(bytes));
     port.on("close", () => this.stop());
@@ -228,6 +231,8 @@ export class HostileDevice {
         this.execute(line);
       } else {
         this.input += c;
+        // ESC [ 2 H erases the input line, as Espruino's REPL does.
+        if (this.input.endsWith("\x1b[2H")) this.input = "";
       }
     }
   }

@@ -78,7 +78,7 @@ if (!EMU) {
   async function healthy(t: any, expected?: RegExp): Promise<any> {
     const status = await pstore(["status", "--json", "--port", watch.url]);
     t.is(status.code, 0, status.err);
-    const report = JSON.parse(status.out);
+    const report = JSON.parse(status.out).status;
     for (const backend of report.backends) t.is(backend.state, "ok", JSON.stringify(backend));
     const received = watch.mark().replace(expected ?? /^$/, "");
     t.false(COMPLAINTS.test(received), received.match(new RegExp(`.{0,200}(${COMPLAINTS.source}).{0,200}`))?.[0]);
@@ -131,7 +131,7 @@ if (!EMU) {
     await watch.session((c) => c.run('\x10require("pstore").pmsg("one to erase");\n'));
     const list = await pstore(["list", "--json", "--port", watch.url]);
     t.is(list.code, 0, list.err);
-    const [record] = JSON.parse(list.out).filter((r: any) => r.typeName === "pmsg");
+    const [record] = JSON.parse(list.out).records.filter((r: any) => r.type === "pmsg");
     const cat = await pstore(["cat", record.name, "--port", watch.url]);
     t.true(cat.out.includes("one to erase"), cat.out);
     const rm = await pstore(["rm", record.name, "--port", watch.url]);

@@ -9,7 +9,8 @@ import { DEFAULT_BAUD, openPort, type Port } from "../ports/index";
 import { DeviceClient } from "../protocol/client";
 import { ProtocolError } from "../protocol/errors";
 import { PORT_OPTIONS, positiveNumber, requiredString, type CliIo, type OptionValues } from "./command";
-import { DeviceError, UsageError } from "./errors";
+import { DeviceError, ExitCode, UsageError } from "./errors";
+import { printable } from "./summary";
 
 export { PORT_OPTIONS };
 
@@ -145,6 +146,25 @@ export function deviceIdentity(status: Record<string, unknown>, given: string | 
     deviceId,
     eraseRefusal: "the device reports no serial number, so its records cannot be told from another device's; name it with --device ID to erase",
   };
+}
+
+/**
+ * Each backend the device's status reports as not "ok", as `name (state: error)`. Its records cannot be listed or
+ * pulled, and new ones are not stored: `status`, `list` and `pull` say so and exit with ExitCode.Device.
+ */
+export function failedBackends(status: Record<string, unknown>): string[] {
+  const backends = Array.isArray(status.backends) ? (status.backends as Array<{ name?: unknown; state?: unknown; error?: unknown } | null>) : [];
+  return backends
+    .filter((b): b is { name?: unknown; state?: unknown; error?: unknown } => typeof b === "object" && b !== null && "state" in b && b.state !== "ok")
+    .map((b) => `${printable(String(b.name))} (${printable(String(b.state))}${b.error ? `: ${printable(String(b.error), 200)}` : ""})`);
+}
+
+/** The line naming the failed backends, on stderr, and the exit code for it; `code` when none failed. */
+export function reportFailedBackends(command: string, status: Record<string, unknown>, io: CliIo, code: ExitCode): ExitCode {
+  const failed = failedBackends(status);
+  if (failed.length === 0) return code;
+  io.stderr.write(`pstore ${command}: the device reports a failed backend, whose records are not listed, pulled or stored: ${failed.join(", ")}\n`);
+  return code === ExitCode.Ok ? ExitCode.Device : code;
 }
 
 /** Bytes a record takes on the line: payload, plus header and commit word and padding per part. */

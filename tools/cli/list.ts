@@ -3,7 +3,7 @@
 import { recordJson } from "../archive/record-json";
 import { jsonDocument } from "../json/schema";
 import type { Command } from "./command";
-import { PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
+import { PORT_HELP, PORT_OPTIONS, reportFailedBackends, withDevice } from "./device";
 import { ExitCode } from "./errors";
 import { formatBytes, formatTable, formatWhen } from "./table";
 
@@ -20,12 +20,13 @@ ${PORT_HELP}
       --json          the records as JSON (docs/JSON.md)
   -h, --help          this text
 
-Exit codes: 0 listed; 2 bad command line; 3 port or device error; 130 Ctrl-C.
+Exit codes: 0 listed; 2 bad command line; 3 port or device error, or a backend that failed (the
+records of the others are listed, and stderr names the failed one); 130 Ctrl-C.
 `,
   options: { ...PORT_OPTIONS, json: { type: "boolean" } },
   positionals: [],
   async run({ values }, io) {
-    const records = await withDevice(values, io, ({ client }) => client.list());
+    const { records, status } = await withDevice(values, io, async ({ client }) => ({ status: await client.status(), records: await client.list() }));
     const rows = records.map(recordJson);
     if (values.json) {
       io.stdout.write(JSON.stringify(jsonDocument("list", { records: rows }), null, 2) + "\n");
@@ -48,6 +49,6 @@ Exit codes: 0 listed; 2 bad command line; 3 port or device error; 130 Ctrl-C.
         ),
       );
     }
-    return ExitCode.Ok;
+    return reportFailedBackends("list", status, io, ExitCode.Ok);
   },
 };

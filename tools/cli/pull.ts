@@ -2,7 +2,7 @@
 
 import { archiveFrom } from "./archive-run";
 import { requiredString, type Command } from "./command";
-import { deviceIdentity, deviceSource, PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
+import { deviceIdentity, deviceSource, PORT_HELP, PORT_OPTIONS, reportFailedBackends, withDevice } from "./device";
 
 export const pullCommand: Command = {
   name: "pull",
@@ -28,7 +28,8 @@ ${PORT_HELP}
       --json          print the archived records as JSON (docs/JSON.md) instead of the summary
   -h, --help          this text
 
-Exit codes: 0 everything archived; 2 bad command line; 3 port or device error; 4 DIR cannot be
+Exit codes: 0 everything archived; 2 bad command line; 3 port or device error, or a backend that
+failed (the others' records are archived, and stderr names the failed one); 4 DIR cannot be
 written (nothing erased); 5 some records refused, corrupt or not erased (left on the device); 130 Ctrl-C.
 `,
   options: {
@@ -42,8 +43,10 @@ written (nothing erased); 5 some records refused, corrupt or not erased (left on
   async run({ values }, io) {
     const out = requiredString(values, "out");
     return withDevice(values, io, async ({ client }) => {
-      const identity = deviceIdentity(await client.status(), values.device as string | undefined);
-      return archiveFrom(deviceSource(client, identity), { out, erase: values["no-erase"] !== true, json: values.json === true, kind: "pull" }, io);
+      const status = await client.status();
+      const identity = deviceIdentity(status, values.device as string | undefined);
+      const code = await archiveFrom(deviceSource(client, identity), { out, erase: values["no-erase"] !== true, json: values.json === true, kind: "pull" }, io);
+      return reportFailedBackends("pull", status, io, code);
     });
   },
 };

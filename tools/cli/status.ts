@@ -2,7 +2,7 @@
 
 import type { BackendStatus, ZoneStatus } from "../../pstore/backend";
 import type { Command } from "./command";
-import { deviceIdOf, PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
+import { deviceIdOf, PORT_HELP, PORT_OPTIONS, reportFailedBackends, withDevice } from "./device";
 import { ExitCode } from "./errors";
 import { jsonDocument } from "../json/schema";
 import { printable } from "./summary";
@@ -23,14 +23,15 @@ ${PORT_HELP}
       --json          the device id and the status object exactly as the device sent it (docs/JSON.md)
   -h, --help          this text
 
-Exit codes: 0 shown; 2 bad command line; 3 port or device error (no pstore on it); 130 Ctrl-C.
+Exit codes: 0 shown; 2 bad command line; 3 port or device error (no pstore on it), or a backend
+that failed (the status is shown, and stderr names the backend and its error); 130 Ctrl-C.
 `,
   options: { ...PORT_OPTIONS, json: { type: "boolean" } },
   positionals: [],
   async run({ values }, io) {
     const status = await withDevice(values, io, ({ client }) => client.status());
     io.stdout.write(values.json ? JSON.stringify(jsonDocument("status", { device: deviceIdOf(status), status }), null, 2) + "\n" : formatStatus(status));
-    return ExitCode.Ok;
+    return reportFailedBackends("status", status, io, ExitCode.Ok);
   },
 };
 

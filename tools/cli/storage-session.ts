@@ -13,6 +13,7 @@
 
 import type { Port } from "../ports/index";
 import { crc32 } from "../../hal/sim/crc";
+import { CLEAR_LINE } from "../protocol/client";
 import { BANGLE_BOOT_FILE, BOOT_FILE, OLD_BANGLE_BOOT_FILES, isBangle } from "../build/installed-files";
 import type { CliIo, OptionValues } from "./command";
 import { openPortOption } from "./device";
@@ -70,7 +71,8 @@ export class StorageSession {
    * out what the boot code started again.
    */
   async stopPstore(boardName: string): Promise<void> {
-    this.send("\x03\n");
+    // Not Ctrl-C: a second one soon after another makes the Linux build exit (tools/protocol/client.ts).
+    this.send(CLEAR_LINE);
     await this.quiet(300);
     const bootFiles = isBangle(boardName) ? [BANGLE_BOOT_FILE, ...OLD_BANGLE_BOOT_FILES] : [BOOT_FILE];
     for (const name of bootFiles) await this.eraseFile(name);

@@ -76,6 +76,12 @@ export const DEFAULT_WINDOW = 16 * DEFAULT_CHUNK;
 
 const CTRL_C = "\x03";
 const DLE = "\x10";
+/**
+ * Clears a half-typed input line without Ctrl-C (ESC [ 2 H, the REPL's "erase line"; firmware that lacks it ignores
+ * it), then asks for a fresh prompt. Ctrl-C on an empty line makes Espruino's desktop builds exit when another
+ * follows within 5 s, so it is kept for a REPL that gives no prompt (code running), as the Espruino tools do.
+ */
+export const CLEAR_LINE = "\x1b[2H\n";
 const PROMPT_WAIT_MS = 1000;
 const QUIET_MS = 40;
 const RECENT_LINES = 4;
@@ -179,13 +185,14 @@ export class DeviceClient {
   }
 
   /**
-   * Gets a clean REPL: Ctrl-C (interrupts running code, clears a half-typed line), a newline, a wait for the prompt,
-   * then a hello to the service. Garbage and chatter before the prompt are skipped; repeated `connectAttempts` times.
+   * Gets a clean REPL: the half-typed line cleared and a newline (CLEAR_LINE), a wait for the prompt, then a hello
+   * to the service (a busy device answers it once its code returns). Only when that hello fails do later attempts
+   * send Ctrl-C (interrupts running code) instead. Garbage and chatter before the prompt are skipped.
    */
   async connect(): Promise<void> {
     let last: Error | undefined;
     for (let attempt = 1; attempt <= this.options.connectAttempts; attempt++) {
-      this.send(CTRL_C + "\n");
+      this.send(attempt === 1 ? CLEAR_LINE : CTRL_C + "\n");
       await this.waitForPrompt();
       try {
         const version = await this.request("h", [], "hello", unexpectedFrame("hello"));
