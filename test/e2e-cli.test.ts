@@ -231,7 +231,7 @@ test("a failed backend: status, list and pull do what they can, name it, and exi
 
   const list = await pstore(["list", "--port", served.url, "--json"]);
   t.is(list.code, ExitCode.Device, list.err);
-  t.is(JSON.parse(list.out).length, records().length, "the records the device could list are listed");
+  t.is(JSON.parse(list.out).records.length, records().length, "the records the device could list are listed");
   t.regex(list.err, named);
 
   const out = join(tempDir(), "archive");
