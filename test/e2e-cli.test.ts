@@ -39,12 +39,23 @@ test("pull over TCP archives every record, erases it, and prints the summary; a 
   const out = join(base, "archive");
   const result = await pstore(["pull", "--port", served.url, "--out", out]);
   t.is(result.code, ExitCode.Ok, result.err);
-  t.regex(result.out, /^3 records from unknown: /);
+  t.regex(result.out, /^3 records from TEST 0123abcd: /);
   t.regex(result.out, /dmesg-flash-11 +dmesg +exception/);
   t.is(store.length, 0);
   t.deepEqual(erasedOn(served), ["dmesg-flash-11", "console-flash-12", "pmsg-flash-13"]);
-  const boot = join(out, "unknown", "3");
-  t.deepEqual(readdirSync(boot).sort(), ["console-flash-12", "dmesg-flash-11", "dmesg.txt", "pmsg-flash-13", "records.jsonl"]);
+  const boot = join(out, "TEST_0123abcd", "3");
+  // The payloads are binary: each text view (control bytes left out) has the bytes as stored beside it, as NAME.raw.
+  t.deepEqual(readdirSync(boot).sort(), [
+    "console-flash-12",
+    "console-flash-12.raw",
+    "dmesg-flash-11",
+    "dmesg-flash-11.raw",
+    "dmesg.txt",
+    "pmsg-flash-13",
+    "pmsg-flash-13.raw",
+    "records.jsonl",
+  ]);
+  t.deepEqual(readFileSync(join(boot, "pmsg-flash-13.raw")), Buffer.from(records()[2].image.subarray(48, 48 + 40)));
   t.is(statSync(join(boot, "console-flash-12")).mode & 0o777, 0o600);
   t.is(statSync(boot).mode & 0o777, 0o700);
   assertSafe(t, base, out, served);
@@ -62,7 +73,7 @@ test("list and --no-erase leave the device as it was; cat prints one record's co
   t.regex(list.out, /^NAME +TYPE +REASON/);
   t.regex(list.out, /console-flash-12 +console +exception +3 /);
   const json = JSON.parse((await pstore(["list", "--port", served.url, "--json"])).out);
-  t.deepEqual(json.map((r: { name: string }) => r.name), ["dmesg-flash-11", "console-flash-12", "pmsg-flash-13"]);
+  t.deepEqual(json.records.map((r: { name: string }) => r.name), ["dmesg-flash-11", "console-flash-12", "pmsg-flash-13"]);
   const base = tempDir();
   const kept = await pstore(["pull", "--port", served.url, "--out", join(base, "archive"), "--no-erase"]);
   t.is(kept.code, ExitCode.Ok, kept.err);
@@ -147,7 +158,7 @@ test("hostile device, a record whose header claims more payload than it has: arc
   const result = await pstore(["pull", "--port", served.url, "--out", out]);
   t.is(result.code, ExitCode.Data, result.err);
   t.regex(result.out, /corrupt: dmesg-flash-11: part 0: header says 300 payload bytes but only 52 arrived/);
-  t.true(existsSync(join(out, "unknown", "3", "dmesg-flash-11.corrupt")));
+  t.true(existsSync(join(out, "TEST_0123abcd", "3", "dmesg-flash-11.corrupt")));
   t.false(erasedOn(served).includes("dmesg-flash-11"));
   t.deepEqual(store.map((r) => r.meta.name), ["dmesg-flash-11"]);
   assertSafe(t, base, out, served);
@@ -200,7 +211,7 @@ test("pull over a pseudo-terminal pair made by socat (the serial code path)", as
   bridge.kill();
   t.is(result.code, ExitCode.Ok, result.err);
   t.is(store.length, 0);
-  t.deepEqual(readdirSync(join(out, "unknown", "3")).filter((f) => f.endsWith("-11") || f.endsWith("-12") || f.endsWith("-13")).sort(), [
+  t.deepEqual(readdirSync(join(out, "TEST_0123abcd", "3")).filter((f) => f.endsWith("-11") || f.endsWith("-12") || f.endsWith("-13")).sort(), [
     "console-flash-12",
     "dmesg-flash-11",
     "pmsg-flash-13",
@@ -259,14 +270,14 @@ test("the simulator on a pseudo-terminal (--pty, socat): a watchdog reset is pul
   const pulled = await pstore(["pull", "--port", sim.address, "--out", out]);
   t.is(pulled.code, ExitCode.Ok, pulled.err);
   const after = await pstore(["list", "--port", sim.address, "--json"]);
-  t.deepEqual(JSON.parse(after.out), []);
+  t.deepEqual(JSON.parse(after.out).records, []);
   t.is(await sim.stop(), 0);
 });
 
 test("install writes the bundles over TCP, checks them by CRC, restarts the device and reads its status", async (t) => {
   const sim = await startSim(["--listen", "tcp://127.0.0.1:0"]);
   t.teardown(() => void sim.child.kill("SIGKILL"));
-  const before = JSON.parse((await pstore(["status", "--port", sim.address, "--json"])).out);
+  const before = JSON.parse((await pstore(["status", "--port", sim.address, "--json"])).out).status;
   const installed = await pstore(["install", "--board", "PUCKJS", "--port", sim.address]);
   t.is(installed.code, ExitCode.Ok, installed.err);
   t.regex(installed.out, /wrote pstore \(\d+ bytes, CRC checked on the device\)/);

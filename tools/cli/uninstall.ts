@@ -4,7 +4,7 @@
 import { archiveFrom } from "./archive-run";
 import { APP_INFO_FILE, MODULE_FILE, SERVICE_FILE, SETTINGS_FILE, isBangle } from "../build/installed-files";
 import { boardOption, requiredString, type Command } from "./command";
-import { deviceIdOf, deviceSource, PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
+import { deviceIdentity, deviceSource, PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
 import { ExitCode, UsageError } from "./errors";
 import { withStorageSession } from "./storage-session";
 
@@ -27,6 +27,7 @@ Options:
   -b, --board B       the board (PUCKJS, PIXLJS, MDBT42Q, BANGLEJS2, JOLTJS, PICO, ...)
 ${PORT_HELP}
   -o, --out DIR       archive folder for the pull
+      --device ID     the device folder of the pull (needed to erase on a device that reports no serial)
       --force         skip the pull: records not archived yet are lost with --purge
       --purge         also erase the store: pstore.json and the pst* Storage files (flash-backend pages
                       below Storage are left as they are: nothing else uses them)
@@ -41,6 +42,7 @@ refused or corrupt (left on the device, and pstore with them); 130 Ctrl-C.
     out: { type: "string", short: "o" },
     force: { type: "boolean" },
     purge: { type: "boolean" },
+    device: { type: "string" },
   },
   positionals: [],
   async run({ values }, io) {
@@ -49,8 +51,8 @@ refused or corrupt (left on the device, and pstore with them); 130 Ctrl-C.
       if (typeof values.out !== "string") throw new UsageError("pstore uninstall: --out DIR (where the records are pulled first) or --force");
       const out = values.out;
       const pulled = await withDevice(values, io, async ({ client }) => {
-        const deviceId = deviceIdOf(await client.status());
-        return archiveFrom(deviceSource(client, deviceId), { out, erase: true, json: false }, io);
+        const identity = deviceIdentity(await client.status(), values.device as string | undefined);
+        return archiveFrom(deviceSource(client, identity), { out, erase: true, json: false, kind: "pull" }, io);
       });
       if (pulled !== ExitCode.Ok) return pulled;
     }
