@@ -74,10 +74,18 @@ function consoleName(): string | undefined {
   return (e.getConsole ? e.getConsole() : (process.env as any).CONSOLE) || undefined;
 }
 
-// The read side and the host service live in the service module (firmware/svc.ts), loaded on first use.
+// The read side and the host service live in the service module (firmware/svc.ts), loaded for each call and
+// dropped after it.
 function svc(): any {
   return load(SERVICE_MODULE);
 }
+
+function drop(): void {
+  Modules.removeCached(SERVICE_MODULE);
+}
+
+/** For the service module: the host's stream in progress, kept here because the service is dropped between calls. */
+export const streams = { job: null };
 
 /**
  * Starts pstore (once per run: later calls check their options, then return). Run from boot code, before the
@@ -117,24 +125,40 @@ export function start(options?: PstoreOptions): void {
     setTimeout(idle, settings.idleSeconds * 1000);
   } finally {
     // Loaded again when the host or the application asks for records.
-    Modules.removeCached(SERVICE_MODULE);
+    drop();
   }
 }
 
 export function list(): object[] {
-  return svc().list();
+  try {
+    return svc().list();
+  } finally {
+    drop();
+  }
 }
 
 export function read(name: string): string | Uint8Array {
-  return svc().read(name);
+  try {
+    return svc().read(name);
+  } finally {
+    drop();
+  }
 }
 
 export function erase(name: string): boolean {
-  return svc().erase(name);
+  try {
+    return svc().erase(name);
+  } finally {
+    drop();
+  }
 }
 
 export function status(): object {
-  return svc().status();
+  try {
+    return svc().status();
+  } finally {
+    drop();
+  }
 }
 
 /** Stores an application message; returns its record name once committed. Throws when it cannot keep it. */
