@@ -129,37 +129,21 @@ export function start(options?: PstoreOptions): void {
   }
 }
 
-export function list(): object[] {
-  try {
-    return svc().list();
-  } finally {
-    drop();
-  }
+/** A call of the service module's read side, which is dropped again once it returns. */
+function viaService(name: string): (arg?: any) => any {
+  return function (arg) {
+    try {
+      return svc()[name](arg);
+    } finally {
+      drop();
+    }
+  };
 }
 
-export function read(name: string): string | Uint8Array {
-  try {
-    return svc().read(name);
-  } finally {
-    drop();
-  }
-}
-
-export function erase(name: string): boolean {
-  try {
-    return svc().erase(name);
-  } finally {
-    drop();
-  }
-}
-
-export function status(): object {
-  try {
-    return svc().status();
-  } finally {
-    drop();
-  }
-}
+export const list: () => object[] = viaService("list");
+export const read: (name: string) => string | Uint8Array = viaService("read");
+export const erase: (name: string) => boolean = viaService("erase");
+export const status: () => object = viaService("status");
 
 /** Stores an application message; returns its record name once committed. Throws when it cannot keep it. */
 export function pmsg(message: string | Uint8Array): string {

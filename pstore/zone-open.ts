@@ -248,7 +248,7 @@ export function addZoneOpen(b: ZonedBackend): void {
       const part = (min - PAGE_HEADER_SIZE - RECORD_OVERHEAD - (policy === Policy.Ring ? 0 : RECORD_OVERHEAD)) & ~3;
       const parts = Math.min(255, policy === Policy.KeepFirst ? c.pages : c.pages - 1);
       if (parts < 1 || part < 4) throw new Error(where + c.pages + " pages of " + min + " bytes cannot hold a record as " + c.policy);
-      s.zones_.push({ name_: c.name, types_: zt, policy_: policy, first_: page, end_: page + c.pages, part_: part, parts_: parts, ix_: new Uint32Array(0), n_: 0, lost_: 0, cur_: -1 });
+      s.zones_.push({ name_: c.name, types_: zt, policy_: policy, first_: page, end_: page + c.pages, part_: part, parts_: parts, ix_: new Uint32Array(8 * INDEX_WORDS), n_: 0, lost_: 0, cur_: -1 });
       page += c.pages;
     }
     const empties: number[] = [];
@@ -257,6 +257,8 @@ export function addZoneOpen(b: ZonedBackend): void {
     for (let y = 0; y < s.zones_.length; y++) settle(s.zones_[y], empties[y]);
     b.types = types;
     b.set_(s);
+    // Power lost before the idle erase: giving up the oldest page now gives the crash path its spare after the next idle.
+    for (let y = 0; y < s.zones_.length; y++) if (s.zones_[y].policy_ === Policy.Ring) b.spare_(s.zones_[y]);
     const log = inner.log_;
     if (log) for (let y = 0; y < s.zones_.length; y++) log("pstore: zone " + s.zones_[y].name_ + ": " + s.zones_[y].n_ + " parts, " + inner.emptyCount_(s.zones_[y]) + " empty pages");
   };

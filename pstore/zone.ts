@@ -62,9 +62,6 @@ export const PAGE_SPAN = 131072;
 export function ixSeq(z: Zone, k: number): number {
   return z.ix_[k * INDEX_WORDS];
 }
-export function ixBoot(z: Zone, k: number): number {
-  return z.ix_[k * INDEX_WORDS + 1];
-}
 export function ixPage(z: Zone, k: number): number {
   return Math.floor(z.ix_[k * INDEX_WORDS + 2] / PAGE_SPAN);
 }
@@ -81,7 +78,8 @@ export function ixPush(z: Zone, h: RecordHeader, i: number, off: number): void {
   let ix = z.ix_;
   const at = z.n_ * INDEX_WORDS;
   if (at + INDEX_WORDS > ix.length) {
-    const grown = new Uint32Array(ix.length * 2 || INDEX_WORDS * 8);
+    // The boot scan leaves room for 8 parts at least.
+    const grown = new Uint32Array(ix.length * 2);
     grown.set(ix);
     ix = z.ix_ = grown;
   }
@@ -122,13 +120,14 @@ type RecordFields = Pick<RecordHeader, "type" | "reason" | "codec" | "flags" | "
 
 /** Number of parts when part k starts a complete record, else 0. */
 export function complete(z: Zone, k: number): number {
-  if (ixInfo(z, k, 2)) return 0;
+  const ix = z.ix_;
+  const w = k * INDEX_WORDS;
   const parts = ixInfo(z, k, 3);
-  const seq = ixSeq(z, k);
-  if (k + parts > z.n_) return 0;
+  if (ixInfo(z, k, 2) || k + parts > z.n_) return 0;
   for (let j = 1; j < parts; j++) {
-    const p = k + j;
-    if (ixSeq(z, p) !== ((seq + j) >>> 0) || ixInfo(z, p, 2) !== j || ixInfo(z, p, 3) !== parts || ixInfo(z, p, 0) !== ixInfo(z, k, 0) || ixBoot(z, p) !== ixBoot(z, k)) return 0;
+    const p = w + j * INDEX_WORDS;
+    // The same type and part count, part j, the next sequence number and the same boot.
+    if (((ix[p + 3] ^ ix[w + 3]) & 0xff0000ff) || ixInfo(z, k + j, 2) !== j || ix[p] !== ((ix[w] + j) >>> 0) || ix[p + 1] !== ix[w + 1]) return 0;
   }
   return parts;
 }
@@ -160,8 +159,10 @@ export interface ZoneInternals extends ZoneState {
 
 export interface ZonedBackend extends Backend {
   in_(): ZoneInternals;
-  /** Takes over what the boot scan found; a ring found without its spare page gives up its oldest page again. */
+  /** Takes over what the boot scan found. */
   set_(s: ZoneState): void;
+  /** A ring zone found without its spare page and nothing to reclaim gives up its oldest page (boot scan). */
+  spare_(z: Zone): void;
 }
 
 /**
@@ -496,13 +497,11 @@ export function createZonedBackend(
       end = s.end_;
       firstSeq = s.firstSeq_;
       nextSeq = s.nextSeq_;
-      for (let y = 0; y < zones.length; y++) {
-        const z = zones[y];
-        // Power lost before the idle erase: giving up the oldest page now gives the crash path its spare after the next idle.
-        if (z.policy_ === Policy.Ring && !emptyCount(z) && !hasWork(z)) {
-          const v = victim(z, 0, undefined);
-          if (v >= 0) retire(z, v);
-        }
+    },
+    spare_: function (z) {
+      if (!emptyCount(z) && !hasWork(z)) {
+        const v = victim(z, 0, undefined);
+        if (v >= 0) retire(z, v);
       }
     },
   } as ZonedBackend;
