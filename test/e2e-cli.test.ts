@@ -2,12 +2,12 @@
 // pseudo-terminal made by socat: hostile ones (test/helpers/hostile-device.ts) and the simulator.
 
 import test from "ava";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeRecord, type HostileScript, type StoredRecord } from "./helpers/hostile-device";
-import { BIN, erasedOn, pstore, ROOT, serveHostile, type Served } from "./helpers/cli-run";
+import { erasedOn, pstore, serveHostile, startSim, typeOn, type Served } from "./helpers/cli-run";
 import { RecordType } from "../pstore/format";
 import { ExitCode } from "../tools/cli/errors";
 
@@ -206,53 +206,6 @@ test("pull over a pseudo-terminal pair made by socat (the serial code path)", as
     "pmsg-flash-13",
   ]);
 });
-
-interface RunningSim {
-  address: string;
-  child: ChildProcess;
-  stop(): Promise<number | null>;
-}
-
-/** Starts `pstore sim` and waits for the line that says where it serves. */
-async function startSim(args: string[]): Promise<RunningSim> {
-  const child = spawn(process.execPath, [BIN, "sim", "--board", "PUCKJS", ...args], { cwd: ROOT });
-  let out = "";
-  let err = "";
-  child.stderr!.on("data", (b) => (err += b));
-  const address = await new Promise<string>((done, fail) => {
-    child.stdout!.on("data", (b) => {
-      out += b;
-      const match = / on (\S+)\n/.exec(out);
-      if (match) done(match[1]);
-    });
-    child.on("close", (code) => fail(new Error(`pstore sim exited ${code}: ${err}`)));
-  });
-  const closed = new Promise<number | null>((done) => child.on("close", done));
-  return {
-    address,
-    child,
-    stop: async () => {
-      child.kill("SIGTERM");
-      return closed;
-    },
-  };
-}
-
-/** Types a simulator console command (or REPL line) and waits a moment for the device to act. */
-async function typeOn(address: string, line: string, waitMs = 1500): Promise<void> {
-  const [host, port] = address.slice("tcp://".length).split(":");
-  const { connect } = await import("node:net");
-  await new Promise<void>((done) => {
-    const socket = connect(Number(port), host, () => {
-      socket.write(line + "\n");
-      setTimeout(() => {
-        socket.destroy();
-        done();
-      }, waitMs);
-    });
-    socket.on("data", () => {});
-  });
-}
 
 test("the simulator over TCP: a crash, a pull without erase, then dump and decode find the same records", async (t) => {
   const base = tempDir();

@@ -92,6 +92,9 @@ const rejected: Array<[string, RuleId[], string]> = [
   ["Uint8Array.prototype reference", ["builtin-prototype"], "var set = Uint8Array.prototype.set;"],
   ["ArrayBuffer.prototype.slice", ["builtin-prototype"], "var s = ArrayBuffer.prototype.slice;"],
   ["slice of a typed array's buffer", ["arraybuffer-slice"], "var u = new Uint8Array(4); var b = u.buffer.slice(1);"],
+  ["slice of a typed array (a plain Array on Espruino)", ["typedarray-slice"], "var u = new Uint8Array(4); var c = u.slice(1);"],
+  ["slice of a subarray view", ["typedarray-slice"], "var u = new Uint8Array(4); var c = u.subarray(1, 3).slice();"],
+  ["slice of a receiver the gate cannot type", ["typedarray-slice"], "function f(x) { return x.slice(0, 2); }"],
   ["class extends Error", ["extends-builtin"], "class Oops extends Error {}"],
   ["class extends Array", ["extends-builtin"], "var List = class extends Array {};"],
   ["regex {n,m}", ["regex"], "var r = /a{2,3}/;"],
@@ -152,7 +155,7 @@ test("what Espruino runs passes: arrow functions, classes, templates, for…of, 
     view.setUint32(0, 0xdeadbeef, true);
     const merged = Object.assign({}, { a: 1 }, { b: 2 });
     const keys = Object.keys(merged).concat(Array.isArray(keys) ? [] : []);
-    const part = bytes.subarray(1, 3).slice(0, 1);
+    const part = new Uint8Array(bytes.subarray(1, 3));
     const found = [1, 2].find((x) => x > 1) + [1, 2].findIndex((x) => x > 1) + "ab".indexOf("b") + "abc".padStart(5).length;
     const shorthand = { total, double, method() { return 1; } };
     try { JSON.parse("{"); } catch { print("bad json"); }
@@ -208,6 +211,11 @@ test("loop variables used directly in the loop body, or copied before capture, a
   t.deepEqual(rules("var s = 0; for (let i = 0; i < 3; i++) { s += i; }"), []);
   t.deepEqual(rules("for (let i = 0; i < 3; i++) { (function () { print(i); })(); }"), []);
   t.deepEqual(rules("for (var i = 0; i < 3; i++) { setTimeout(function () { print(i); }, 0); }"), []);
+});
+
+test("slice of what is certainly a string or an Array passes", (t) => {
+  const code = "var a = [1, 2, 3].slice(1); var b = 'abc'.slice(1); var c = 'a,b'.split(',').slice(1); var d = [].slice.call(new Uint8Array(2), 0, 1); var e = [1].concat([2]).slice(0); var f = String(5).slice(0); var g = `x${a}`.slice(1);";
+  t.deepEqual(gate(code), []);
 });
 
 test("a local variable that shadows a missing built-in is not a global reference", (t) => {

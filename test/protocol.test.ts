@@ -383,7 +383,7 @@ test("hostile device: no pstore module is a clear error from connect", async (t)
   const { client } = await rig([], { noService: true });
   const error = await failure(t, () => client.connect());
   t.is(error.code, "no-service");
-  t.regex(error.message, /hello: the device raised ">?Uncaught Error: Module pstore not found"/);
+  t.regex(error.message, /hello: the device raised ">?Uncaught Error: Module .*pstoresvc.* not found"/);
   await client.close();
 });
 

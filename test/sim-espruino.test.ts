@@ -238,7 +238,7 @@ test("require: Modules cache, native modules, then a Storage file of that name",
   const bytes = run(t, device, 'var hs = require("heatshrink"); var c = hs.compress(E.toUint8Array("aaaaaaaaaaaaaaaaaaaaaaaa")); E.toString(hs.decompress(c))');
   t.is(bytes, "aaaaaaaaaaaaaaaaaaaaaaaa");
   const linux = makeDevice("LINUX").device;
-  t.truthy(linux.evaluate('require("heatshrink")').error, "heatshrink is native only where board.codec says so");
+  t.is(linux.evaluate('typeof require("heatshrink").compress').value, "function", "the Linux build has heatshrink too, whatever codec pstore uses there");
 });
 
 test("Storage: pre-allocated files filled at increasing offsets; written bytes cannot be rewritten", (t) => {

@@ -275,7 +275,16 @@ test("in-memory images decode to the documented layout", (t) => {
   t.is(new TextDecoder().decode(bytes.subarray(0, 8)), "PSIMG001");
   const jsonLength = new DataView(bytes.buffer).getUint32(8, true);
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + jsonLength)));
-  t.deepEqual(header, { board: "PUCKJS", spans: [{ addr: 0x62000, size: 20 * 4096 }], retained: 0, kind: "flash" });
+  const pages = Array.from({ length: 10 }, (_, i) => ({ addr: 0x62000 + i * 4096, size: 4096 }));
+  t.deepEqual(header, {
+    format: 2,
+    board: "PUCKJS",
+    kind: "flash",
+    spans: [{ addr: 0x62000, size: 20 * 4096 }],
+    retained: 0,
+    units: [{ addr: 0x62000, size: 4096, count: 20 }],
+    pages,
+  });
   t.is(bytes.length, 12 + jsonLength + 20 * 4096);
   const image = decodeImage(bytes);
   t.deepEqual(encodeImage(image), bytes);

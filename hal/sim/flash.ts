@@ -4,6 +4,7 @@
 import type { BoardDefinition, FlashSpan } from "../../boards/types";
 import type { FlashHal } from "../types";
 import { decodeImage, encodeImage, loadImageFile, saveImageFile, type FlashImage, type ImageKind } from "./image";
+import { describeLayout } from "./image-layout";
 import { randomBelow, seededRandom } from "./random";
 
 /** Thrown by every operation after a simulated power cut, until `powerOn()`. */
@@ -266,12 +267,9 @@ export class SimFlash implements FlashHal {
   }
 
   snapshot(retained?: Uint8Array, kind: ImageKind = this.board.backend): FlashImage {
-    const image: FlashImage = {
-      board: this.board.name,
-      kind,
-      spans: this.spans.map((s) => ({ addr: s.span.addr, size: s.bytes.length })),
-      data: this.spans.map((s) => s.bytes.slice()),
-    };
+    const spans = this.spans.map((s) => ({ addr: s.span.addr, size: s.bytes.length }));
+    const data = this.spans.map((s) => s.bytes.slice());
+    const image: FlashImage = { board: this.board.name, kind, spans, data, layout: describeLayout(this.board, kind, spans, data) };
     if (retained) image.retained = retained.slice();
     return image;
   }

@@ -15,10 +15,9 @@
 import type { BoardDefinition } from "../../boards/types";
 import type { StorageHal } from "../types";
 import { firmwareFlashWrite, firmwareWordSize, SimFlash } from "./flash";
+import { STORAGE_HEADER_BYTES, STORAGE_NAME_BYTES, alignUp, storageHeaderAt, walkStorage, type StorageArea, type StoredFile } from "./storage-layout";
 
-export const STORAGE_HEADER_BYTES = 32;
-export const STORAGE_NAME_BYTES = 28;
-const UNSET = 0xffffffff;
+export { STORAGE_HEADER_BYTES, STORAGE_NAME_BYTES, type StoredFile } from "./storage-layout";
 /** The firmware's exception when a file fits nowhere, even after compaction. */
 const NO_SPACE = "Unable to find or create file";
 
@@ -26,16 +25,6 @@ export enum FileFlags {
   None = 0,
   StorageFile = 64,
   Compressed = 128,
-}
-
-/** A file header found in the area. */
-export interface StoredFile {
-  /** Absolute address of the header. */
-  addr: number;
-  size: number;
-  flags: number;
-  name: string;
-  deleted: boolean;
 }
 
 export interface StorageStats {
@@ -66,6 +55,7 @@ export class EspruinoStorage {
   private readonly align: number;
   private readonly say: (text: string) => void;
   private readonly wipeWhenCorrupt: boolean;
+  private readonly removals = new Map<string, number>();
 
   constructor(
     readonly flash: SimFlash,
@@ -163,7 +153,7 @@ export class EspruinoStorage {
       live.push({ header: this.flash.read(h.addr, STORAGE_HEADER_BYTES), data: this.flash.read(h.addr + STORAGE_HEADER_BYTES, this.alignUp(h.size)) });
     }
     if (!trash) return false;
-    this.say("Compacting...\n");
+    this.say("Compacting... \n");
     this.compactions++;
     this.eraseAll();
     let at = this.start;
@@ -217,7 +207,7 @@ export class EspruinoStorage {
   // ---- internals ----
 
   private alignUp(n: number): number {
-    return Math.ceil(n / this.align) * this.align;
+    return alignUp(n, this.align);
   }
 
   private units(): Array<{ addr: number; size: number }> {
@@ -225,43 +215,16 @@ export class EspruinoStorage {
   }
 
   private headerAt(addr: number): StoredFile | undefined {
-    if (addr + STORAGE_HEADER_BYTES > this.end) return undefined;
-    const raw = this.flash.read(addr, STORAGE_HEADER_BYTES);
-    const word = (raw[0] | (raw[1] << 8) | (raw[2] << 16) | (raw[3] << 24)) >>> 0;
-    const size = word & 0xffffff;
-    if (word === UNSET || word === 0 || addr + STORAGE_HEADER_BYTES + size > this.end) return undefined;
-    const nameBytes = raw.subarray(4, 4 + STORAGE_NAME_BYTES);
-    const deleted = nameBytes[0] === 0 && nameBytes[1] === 0 && nameBytes[2] === 0 && nameBytes[3] === 0;
-    const zero = nameBytes.indexOf(0);
-    const name = Buffer.from(nameBytes.subarray(0, zero < 0 ? STORAGE_NAME_BYTES : zero)).toString("latin1");
-    return { addr, size, flags: word >>> 24, name, deleted };
+    return storageHeaderAt(this.reader, addr);
   }
 
   /** Every header, as jsfGetNextFileHeader(GNFH_GET_ALL) walks them; `onStop` gets the address where the walk ended. */
-  private *headers(onStop?: (next: number) => void): Generator<StoredFile> {
-    let h = this.headerAt(this.start);
-    if (!h) {
-      onStop?.(this.start);
-      return;
-    }
-    for (;;) {
-      yield h;
-      const next = this.alignUp(h.addr + STORAGE_HEADER_BYTES + h.size);
-      if (next + STORAGE_HEADER_BYTES > this.end) {
-        onStop?.(next);
-        return;
-      }
-      let found = this.headerAt(next);
-      if (!found) {
-        const page = this.nextPage(next);
-        found = page ? this.headerAt(page) : undefined;
-        if (!found) {
-          onStop?.(next);
-          return;
-        }
-      }
-      h = found;
-    }
+  private headers(onStop?: (next: number) => void): Generator<StoredFile> {
+    return walkStorage(this.reader, onStop);
+  }
+
+  private get reader(): StorageArea {
+    return { start: this.start, end: this.end, align: this.align, read: (a, n) => this.flash.read(a, n), nextPage: (a) => this.nextPage(a) };
   }
 
   private nextPage(addr: number): number | undefined {
@@ -321,6 +284,12 @@ export class EspruinoStorage {
   /** Programs the first name word to zero (on STM32F1 too: the chip takes 0x0000 over any half-word). */
   private eraseHeader(h: StoredFile): void {
     firmwareFlashWrite(this.flash, h.addr + 4, new Uint8Array(4));
+    this.removals.set(h.name, this.removal(h.name) + 1);
+  }
+
+  /** How many times a file of this name was erased or replaced since the simulation started (code from it is dead). */
+  removal(name: string): number {
+    return this.removals.get(name) ?? 0;
   }
 }
 

@@ -1,8 +1,8 @@
 // Running the real `pstore` command (node bin/pstore.js, spawned) against hostile devices served over TCP
-// (test/helpers/hostile-device.ts), and reading back what it asked the device to erase.
+// (test/helpers/hostile-device.ts) or `pstore sim`, and reading back what it asked the device to erase.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer, type Server, type Socket } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { join, resolve } from "node:path";
 import { createLinkedPorts } from "../../tools/ports/memory";
 import { HostileDevice, type HostileScript, type StoredRecord } from "./hostile-device";
@@ -63,4 +63,50 @@ export function pstore(args: string[], options: { env?: NodeJS.ProcessEnv } = {}
 /** Names the device was asked to erase. */
 export function erasedOn(served: Served): string[] {
   return served.devices.flatMap((d) => d.requests.filter((r) => /\.e\(/.test(r)).map((r) => JSON.parse(r.replace(/^.*\.e\(\d+,/, "[").replace(/\)$/, "]"))[0]));
+}
+
+export interface RunningSim {
+  address: string;
+  child: ChildProcess;
+  stop(): Promise<number | null>;
+}
+
+/** Starts `pstore sim` and waits for the line that says where it serves. */
+export async function startSim(args: string[]): Promise<RunningSim> {
+  const child = spawn(process.execPath, [BIN, "sim", "--board", "PUCKJS", ...args], { cwd: ROOT });
+  let out = "";
+  let err = "";
+  child.stderr!.on("data", (b) => (err += b));
+  const address = await new Promise<string>((done, fail) => {
+    child.stdout!.on("data", (b) => {
+      out += b;
+      const match = / on (\S+)\n/.exec(out);
+      if (match) done(match[1]);
+    });
+    child.on("close", (code) => fail(new Error(`pstore sim exited ${code}: ${err}`)));
+  });
+  const closed = new Promise<number | null>((done) => child.on("close", done));
+  return {
+    address,
+    child,
+    stop: async () => {
+      child.kill("SIGTERM");
+      return closed;
+    },
+  };
+}
+
+/** Types a simulator console command (or REPL line) and waits a moment for the device to act. */
+export async function typeOn(address: string, line: string, waitMs = 1500): Promise<void> {
+  const [host, port] = address.slice("tcp://".length).split(":");
+  await new Promise<void>((done) => {
+    const socket = connect(Number(port), host, () => {
+      socket.write(line + "\n");
+      setTimeout(() => {
+        socket.destroy();
+        done();
+      }, waitMs);
+    });
+    socket.on("data", () => {});
+  });
 }

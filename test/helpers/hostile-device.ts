@@ -2,7 +2,7 @@
 // around the real firmware/service.ts over an in-memory record store, with hooks that damage what it sends:
 // rewritten or dropped lines, garbage, XON/XOFF, chatter, a stall, a hang-up.
 
-import { createService, type DumpInfo, type Service, type ServiceTarget } from "../../firmware/service";
+import { createService, SERVICE_MODULE, type DumpInfo, type Service, type ServiceTarget } from "../../firmware/service";
 import { DEFAULT_SERVICE } from "../../tools/protocol/client";
 import type { RecordMeta } from "../../pstore/backend";
 import { Codec, encodeRecord, Reason, recordName, RecordType } from "../../pstore/format";
@@ -172,7 +172,7 @@ export class HostileDevice {
     this.requests.push(line.slice(1));
     const match = REQUEST.exec(line);
     if (!match || match[1] !== SERVICE_EXPR || this.script.noService) {
-      this.output("Uncaught Error: Module pstore not found\r\n>");
+      this.output(`Uncaught Error: Module "${SERVICE_MODULE}" not found\r\n>`);
       return;
     }
     if (this.script.withoutCalls?.includes(match[2])) {

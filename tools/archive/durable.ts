@@ -94,18 +94,17 @@ export class DurableWriter {
 
   private ensureRoot(root: string): void {
     if (this.isFolder(root)) return;
+    // Missing parents first, one at a time: Node's recursive mkdir spins forever where a parent exists but refuses
+    // new folders with ENOENT (as /proc does), and reports a read-only parent as ENOENT.
+    const parent = dirname(root);
+    if (parent !== root && !this.isFolder(parent)) this.ensureRoot(parent);
     try {
-      // Plain mkdir first: a recursive one reports a read-only parent as ENOENT.
       this.fs.mkdirSync(root, { mode: 0o700 });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw archiveFailure("create archive folder", root, error);
-      try {
-        this.fs.mkdirSync(root, { recursive: true, mode: 0o700 });
-      } catch (again) {
-        throw archiveFailure("create archive folder", root, again);
-      }
+      throw new ArchiveError(`cannot create archive folder ${root}: the file system of ${parent} takes no new folders (ENOENT)`);
     }
-    this.syncFolder(dirname(root));
+    this.syncFolder(parent);
   }
 
   private isFolder(path: string): boolean {

@@ -5,7 +5,10 @@
 //
 // Limits, all on the side of caution or stated here: instance methods (`.at(`, `.lastIndexOf(`, ...) are matched
 // by name on any receiver, since types are gone in a bundle; an ArrayBuffer's `.slice(` is caught only where the
-// receiver is visibly one (`x.buffer.slice(`, `new ArrayBuffer(n).slice(`, `ArrayBuffer.prototype`); the hoisting
+// receiver is visibly one (`x.buffer.slice(`, `new ArrayBuffer(n).slice(`, `ArrayBuffer.prototype`); any other `.slice(`
+// is refused unless its receiver is certainly a string or an Array (a literal, or what split/join/concat/String()
+// return), since a typed array's slice gives a plain Array there; `subarray(start, end)` with an end past the
+// length (Espruino does not clamp it) cannot be told statically: the simulator reproduces it instead; the hoisting
 // check follows direct calls of function declarations and `new` of classes, not calls through variables,
 // properties or callbacks; Math.sign is rejected because only recent firmware has it.
 
@@ -36,6 +39,7 @@ export type RuleId =
   | "missing-method"
   | "builtin-prototype"
   | "arraybuffer-slice"
+  | "typedarray-slice"
   | "extends-builtin"
   | "regex"
   | "loop-closure"
@@ -324,7 +328,7 @@ function checkMember(node: acorn.MemberExpression, context: Context): void {
   const owner = node.object.name;
   if (name === "prototype") {
     if (BUILTIN_CONSTRUCTORS.has(owner)) {
-      context.report("builtin-prototype", node, `${owner}.prototype is undefined on Espruino: call the method on an instance, e.g. [].slice.call(x)${owner === "ArrayBuffer" ? " (ArrayBuffer.prototype.slice does not exist at all: copy with new Uint8Array(buf, start, len).slice())" : ""}`);
+      context.report("builtin-prototype", node, `${owner}.prototype is undefined on Espruino: call the method on an instance, e.g. [].slice.call(x)${owner === "ArrayBuffer" ? " (ArrayBuffer.prototype.slice does not exist at all: copy with new Uint8Array(new Uint8Array(buf, start, len)))" : ""}`);
     }
     return;
   }
@@ -349,9 +353,25 @@ function checkMethodCall(callee: acorn.MemberExpression, context: Context): void
       (receiver.type === "MemberExpression" && memberName(receiver) === "buffer") ||
       (receiver.type === "NewExpression" && receiver.callee.type === "Identifier" && receiver.callee.name === "ArrayBuffer");
     if (isBuffer) {
-      context.report("arraybuffer-slice", callee.property, "ArrayBuffer.prototype.slice does not exist: slice a Uint8Array view instead");
+      context.report("arraybuffer-slice", callee.property, "ArrayBuffer.prototype.slice does not exist: copy a view, new Uint8Array(new Uint8Array(buf, start, len))");
+    } else if (!isStringOrArray(receiver)) {
+      context.report(
+        "typedarray-slice",
+        callee.property,
+        ".slice() of a typed array returns a plain Array on Espruino (no subarray, set or buffer), and the gate cannot tell what this receiver is: copy bytes with new Uint8Array(view) (pstore/bytes.ts copy), slice an Array as [].slice.call(list, start, end), a string with substring()",
+      );
     }
   }
+}
+
+/** Receivers whose `.slice(` is certainly a string's or an Array's: literals, and results of calls that make one. */
+function isStringOrArray(node: acorn.AnyNode): boolean {
+  if (node.type === "ArrayExpression" || node.type === "TemplateLiteral") return true;
+  if (node.type === "Literal") return typeof node.value === "string";
+  if (node.type === "CallExpression" && node.callee.type === "MemberExpression") {
+    return ["split", "join", "concat", "substring", "substr", "toString", "padStart", "padEnd"].includes(memberName(node.callee) ?? "");
+  }
+  return node.type === "CallExpression" && node.callee.type === "Identifier" && (node.callee.name === "String" || node.callee.name === "btoa" || node.callee.name === "atob");
 }
 
 function checkReturn(node: acorn.ReturnStatement, context: Context): void {

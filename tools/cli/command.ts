@@ -1,7 +1,7 @@
 // The shape every subcommand module exports, and the option parsing they share.
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { getBoard } from "../../boards/index";
+import { boardNames, getBoard } from "../../boards/index";
 import type { BoardDefinition } from "../../boards/types";
 import { parseRecordName } from "../../pstore/format";
 import { describeName } from "../archive/safe-names";
@@ -85,10 +85,13 @@ export function requiredString(values: OptionValues, name: string, fallback?: st
   throw new UsageError(`--${name} is required`);
 }
 
-/** The board a command line names; an unknown name is a bad command line (exit 2), the message lists the valid ones. */
+/**
+ * The board a command line names, in any letter case (`puckjs` is PUCKJS); an unknown name is a bad command line
+ * (exit 2), the message lists the valid ones.
+ */
 export function boardOption(name: string): BoardDefinition {
   try {
-    return getBoard(name);
+    return getBoard(boardNames().find((board) => board.toLowerCase() === name.toLowerCase()) ?? name);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { openImageSource } from "../image/source";
 import { archiveFrom } from "./archive-run";
 import { requiredString, type Command } from "./command";
-import { DataError } from "./errors";
+import { DataError, ExitCode } from "./errors";
 
 export const decodeCommand: Command = {
   name: "decode",
@@ -14,8 +14,11 @@ export const decodeCommand: Command = {
 Scans IMAGE (written by \`pstore dump\` or by \`pstore sim --image\`) the way the device's own boot scan
 would, and archives every intact record into DIR exactly as \`pstore pull\` does: verified, joined,
 decompressed, traces decoded, dmesg.txt rebuilt, records.jsonl updated, nothing duplicated. Every page
-of the region is read and none is given up, whatever zones the device used. A valid retained-RAM area
-(console tail and breadcrumb not yet committed by a boot) is archived as console-ram-0.
+the image holds is read and none is given up, whatever zones the device used. A valid retained-RAM area
+(console tail and breadcrumb not yet committed by a boot) is archived as console-ram-0. The image says
+where pstore's pages are (format 2); an older image (format 1) is read with the definition of its board.
+An image cut short or partly unreadable is decoded as far as it goes: each thing lost is named in a
+warning on stderr, and the exit code is 5.
 
 Options:
   -o, --out DIR       archive folder (created 0700 when missing)
@@ -25,7 +28,8 @@ Options:
   -h, --help          this text
 
 Exit codes: 0 all archived; 2 bad command line; 4 DIR cannot be written;
-5 IMAGE does not parse or some records were refused or failed their CRC (archived raw as *.corrupt).
+5 IMAGE does not parse, is cut short or holds something unreadable (what it holds is archived), or
+some records were refused or failed their CRC (archived raw as *.corrupt).
 `,
   options: {
     out: { type: "string", short: "o" },
@@ -44,6 +48,8 @@ Exit codes: 0 all archived; 2 bad command line; 4 DIR cannot be written;
       throw new DataError(`cannot read image ${path}: ${(error as Error).message}`);
     }
     const source = openImageSource(bytes, path, values.board as string | undefined, values.device as string | undefined);
-    return archiveFrom(source, { out, erase: false, json: values.json === true }, io);
+    for (const warning of source.warnings) io.stderr.write(`pstore decode: warning: ${warning}\n`);
+    const code = await archiveFrom(source, { out, erase: false, json: values.json === true }, io);
+    return source.warnings.length ? ExitCode.Data : code;
   },
 };

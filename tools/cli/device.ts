@@ -4,17 +4,21 @@
 
 import type { RecordSource, SourceRecord } from "../archive/collect";
 import { InterruptedError } from "../archive/collect";
-import { DEFAULT_BAUD, openPort } from "../ports/index";
+import { existsSync } from "node:fs";
+import { SERVICE_MODULE } from "../../firmware/service";
+import { DEFAULT_BAUD, openPort, type Port } from "../ports/index";
 import { DeviceClient } from "../protocol/client";
 import { PORT_OPTIONS, positiveNumber, requiredString, type CliIo, type OptionValues } from "./command";
 import { DeviceError, UsageError } from "./errors";
 
 export { PORT_OPTIONS };
 
-export const PORT_HELP = `  -p, --port PORT     serial device (/dev/ttyACM0, /dev/rfcomm0, COM3) or tcp://host:port;
+export const PORT_HELP = `  -p, --port PORT     serial device (/dev/ttyACM0, COM3), tcp://host:port, or a Bluetooth LE
+                      device: ble://AA:BB:CC:DD:EE:FF or ble:NAME (pstore ports lists them);
                       default $PSTORE_PORT
-      --baud N        serial baud rate (default ${DEFAULT_BAUD}; USB CDC and TCP ignore it)
-      --timeout S     seconds without an answer before a call fails (default 5)`;
+      --baud N        serial baud rate (default ${DEFAULT_BAUD}; USB CDC, TCP and BLE ignore it)
+      --timeout S     seconds without an answer before a call fails (default 5); a BLE
+                      device is looked for twice as long`;
 
 export interface DeviceSession {
   client: DeviceClient;
@@ -22,26 +26,62 @@ export interface DeviceSession {
   port: string;
 }
 
-/** Opens the port, gets a clean REPL and a hello from the service, runs `use`, and always closes the line. */
-export async function withDevice<T>(values: OptionValues, io: CliIo, use: (session: DeviceSession) => Promise<T>): Promise<T> {
+/** How long a silent line goes before the user is told what the command is waiting for. */
+const WAITING_NOTICE_MS = 1000;
+
+/** The port --port (or $PSTORE_PORT) names, open; the line's timeout from --timeout. */
+export async function openPortOption(values: OptionValues): Promise<{ port: Port; spec: string; timeoutMs: number }> {
   const spec = requiredString(values, "port", process.env.PSTORE_PORT);
   checkPortScheme(spec);
   const baud = positiveNumber(values, "baud", DEFAULT_BAUD);
   const timeoutMs = positiveNumber(values, "timeout", 5) * 1000;
-  let port;
   try {
-    port = await openPort(spec, { baud, timeoutMs });
+    return { port: await openPort(spec, { baud, timeoutMs }), spec, timeoutMs };
   } catch (error) {
     const message = (error as Error).message;
     // The port layer's own messages already say "cannot open X …" or "cannot connect to X …".
     throw new DeviceError(message.startsWith("cannot ") ? message : `cannot open ${spec}: ${message}`);
   }
+}
+
+/**
+ * Opens the port, gets a clean REPL and a hello from the service, runs `use`, and always closes the line. A line
+ * that stays silent says so after a second and fails after the timeout, rather than through every retry.
+ */
+export async function withDevice<T>(values: OptionValues, io: CliIo, use: (session: DeviceSession) => Promise<T>): Promise<T> {
+  const { port, spec, timeoutMs } = await openPortOption(values);
   const client = new DeviceClient(port, { responseTimeoutMs: timeoutMs });
   const interrupt = () => void client.close();
   io.signal.addEventListener("abort", interrupt);
+  let heard = false;
+  const onData = () => {
+    heard = true;
+    clearTimeout(notice);
+    clearTimeout(silence);
+  };
+  port.on("data", onData);
+  const notice = setTimeout(() => io.stderr.write(`waiting for the device on ${port.description}…\n`), WAITING_NOTICE_MS);
+  const silence = setTimeout(() => void client.close(), timeoutMs);
   try {
     if (io.signal.aborted) throw new InterruptedError();
-    await client.connect();
+    try {
+      await client.connect();
+    } catch (error) {
+      if (!heard && !io.signal.aborted) {
+        throw new DeviceError(
+          `nothing came back from ${port.description} in ${timeoutMs / 1000} s: is a device there, switched on, not connected to another program, and at this baud rate?`,
+        );
+      }
+      // Espruino says `Module "pstoresvc" not found` when the service module is not in Storage.
+      if (error instanceof Error && new RegExp(`Module \\W*${SERVICE_MODULE}\\W* not found`).test(error.message)) {
+        throw new DeviceError(`pstore is not installed on the device at ${spec}: run pstore install --board B --port ${spec} (B: its board, e.g. PUCKJS)`);
+      }
+      throw error;
+    } finally {
+      clearTimeout(notice);
+      clearTimeout(silence);
+      port.off("data", onData);
+    }
     return await use({ client, port: port.description });
   } catch (error) {
     if (io.signal.aborted) throw new InterruptedError();
@@ -53,13 +93,17 @@ export async function withDevice<T>(values: OptionValues, io: CliIo, use: (sessi
 }
 
 /**
- * A spec like `nonsense://x` is a mistyped or unsupported transport, not a serial device path: refused as a bad
- * command line before the serial layer turns it into a puzzling "no such file".
+ * A spec like `nonsense://x` is a mistyped or unsupported transport, and `127.0.0.1:2323` a TCP address without
+ * its scheme, not serial device paths: refused as a bad command line before the serial layer turns them into a
+ * puzzling "no such file".
  */
 function checkPortScheme(spec: string): void {
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(spec);
-  if (scheme && scheme[1] !== "tcp") {
-    throw new UsageError(`--port ${JSON.stringify(spec)}: unknown scheme "${scheme[1]}://"; give a serial device (/dev/ttyACM0, COM3) or tcp://host:port`);
+  if (scheme && scheme[1] !== "tcp" && scheme[1].toLowerCase() !== "ble") {
+    throw new UsageError(`--port ${JSON.stringify(spec)}: unknown scheme "${scheme[1]}://"; give a serial device (/dev/ttyACM0, COM3), tcp://host:port or ble://ADDRESS`);
+  }
+  if (/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/.test(spec) && !existsSync(spec)) {
+    throw new UsageError(`--port ${JSON.stringify(spec)} looks like a TCP address: write tcp://${spec}`);
   }
 }
 

@@ -4,14 +4,13 @@
 // espruino tool"): each file is written in chunks the way the Espruino tools write Storage, then read back and
 // compared by CRC-32 on the device before the restart.
 
-import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { DEFAULT_BAUD, openPort, type Port } from "../ports/index";
+import { resolve } from "node:path";
+import type { Port } from "../ports/index";
 import { crc32 } from "../../hal/sim/crc";
-import { ROOT, buildBoard } from "../build/build";
+import { BundleError, DEFAULT_DIST, loadBundles } from "./bundles";
 import { BOOT_FILE, MODULE_FILE, SERVICE_FILE } from "./sim-server";
-import { boardOption, positiveNumber, requiredString, type Command, type CliIo } from "./command";
-import { deviceIdOf, PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
+import { boardOption, requiredString, type Command } from "./command";
+import { deviceIdOf, openPortOption, PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
 import { DataError, DeviceError, ExitCode } from "./errors";
 import { ProgressBar } from "./progress";
 import { resetLine } from "./status";
@@ -48,8 +47,12 @@ or pstore did not answer after the restart; 5 the build failed the compatibility
   positionals: [],
   async run({ values }, io) {
     const boardName = boardOption(requiredString(values, "board")).name;
-    const dist = typeof values.dist === "string" ? resolve(values.dist) : join(ROOT, "dist");
-    const files = await bundles(boardName, dist, values.build === true, io);
+    const dist = typeof values.dist === "string" ? resolve(values.dist) : DEFAULT_DIST;
+    const files = await loadBundles({ board: boardName, dist, rebuild: values.build === true, log: (line) => io.stdout.write(line + "\n") }).catch(
+      (error: Error) => {
+        throw error instanceof BundleError ? new DataError(error.message) : error;
+      },
+    );
     const bangle = BANGLE_BOARDS.includes(boardName);
     const uploads: Array<[string, Uint8Array]> = [
       [MODULE_FILE, files.module],
@@ -57,14 +60,7 @@ or pstore did not answer after the restart; 5 the build failed the compatibility
       [bangle ? "pstore.boot.js" : BOOT_FILE, files.boot],
     ];
 
-    const spec = requiredString(values, "port", process.env.PSTORE_PORT);
-    const timeoutMs = positiveNumber(values, "timeout", 5) * 1000;
-    let port: Port;
-    try {
-      port = await openPort(spec, { baud: positiveNumber(values, "baud", DEFAULT_BAUD), timeoutMs });
-    } catch (error) {
-      throw new DeviceError(`cannot open ${spec}: ${(error as Error).message}`);
-    }
+    const { port, timeoutMs } = await openPortOption(values);
     const line = new ReplLine(port, timeoutMs);
     const bar = new ProgressBar(io.stderr);
     try {
@@ -90,25 +86,6 @@ or pstore did not answer after the restart; 5 the build failed the compatibility
     return ExitCode.Ok;
   },
 };
-
-async function bundles(board: string, dist: string, rebuild: boolean, io: CliIo): Promise<{ module: Uint8Array; svc: Uint8Array; boot: Uint8Array }> {
-  const modulePath = join(dist, board, "pstore.js");
-  const svcPath = join(dist, board, "pstore.svc.js");
-  const bootPath = join(dist, board, "pstore.boot.js");
-  if (rebuild || !existsSync(modulePath) || !existsSync(svcPath) || !existsSync(bootPath)) {
-    io.stdout.write(`building ${board} into ${dist}\n`);
-    try {
-      await buildBoard(board, { outDir: dist });
-    } catch (error) {
-      throw new DataError(`building ${board} failed: ${(error as Error).message}`);
-    }
-  }
-  return {
-    module: new Uint8Array(readFileSync(modulePath)),
-    svc: new Uint8Array(readFileSync(svcPath)),
-    boot: new Uint8Array(readFileSync(bootPath)),
-  };
-}
 
 /** Just enough of a REPL conversation for uploading: echo-off lines and a marker printed back. */
 class ReplLine {

@@ -5,10 +5,12 @@ import { readFileSync } from "node:fs";
 import { CliError, ExitCode, UsageError } from "./errors";
 import { parseCommand, type CliIo, type Command } from "./command";
 import { catCommand } from "./cat";
+import { completionCommand } from "./completion";
 import { decodeCommand } from "./decode";
 import { dumpCommand } from "./dump";
 import { installCommand } from "./install";
 import { listCommand } from "./list";
+import { portsCommand } from "./ports";
 import { pullCommand } from "./pull";
 import { rmCommand } from "./rm";
 import { simCommand } from "./sim";
@@ -24,6 +26,8 @@ export const COMMANDS: Command[] = [
   decodeCommand,
   installCommand,
   simCommand,
+  portsCommand,
+  completionCommand(() => COMMANDS),
 ];
 
 export const EXIT_CODE_HELP = `Exit codes:
@@ -49,8 +53,9 @@ Usage: pstore <command> [options]      pstore <command> --help
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join("\n")}
 
-Ports (--port): a serial device (/dev/ttyACM0, /dev/rfcomm0, COM3) or tcp://host:port (Espruino's
-telnet console, WiFi boards, \`pstore sim\`). $PSTORE_PORT is the default.
+Ports (--port): a serial device (/dev/ttyACM0, COM3), tcp://host:port (Espruino's telnet console,
+WiFi boards, \`pstore sim\`), or a Bluetooth LE device, ble://AA:BB:CC:DD:EE:FF or ble:NAME (Puck.js,
+Pixl.js, MDBT42Q, Bangle.js). \`pstore ports\` lists them. $PSTORE_PORT is the default.
 
 ${EXIT_CODE_HELP}
 `;

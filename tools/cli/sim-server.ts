@@ -3,12 +3,11 @@
 // retained RAM kept in an image file across runs. Lines typed on the console that start with "~" are not sent
 // to the device but drive faults (SIM_COMMANDS); `pstore sim` and the demo both use this.
 
-import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import type { BoardDefinition } from "../../boards/types";
 import { DurableWriter } from "../archive/durable";
-import { buildBoard, type BuildOptions } from "../build/build";
+import { loadBundles, type BundleRequest } from "./bundles";
 import { SimDevice } from "../sim/espruino/device";
 import { SERVICE_MODULE } from "../../firmware/service";
 
@@ -35,7 +34,7 @@ export interface SimServerOptions {
   image?: string;
   /** Folder of built bundles (dist/<BOARD>/pstore.js, pstore.svc.js, pstore.boot.js); built when missing. */
   dist: string;
-  build?: Pick<BuildOptions, "features" | "codec">;
+  build?: BundleRequest["build"];
   /** Storage files to write before the first boot (an application's .bootcde, pstore.json). */
   files?: Record<string, string>;
   seed?: number;
@@ -65,20 +64,13 @@ export class SimServer {
 
   /** Builds the bundles if needed, loads or creates the image, installs pstore (and `files`), boots. */
   static async start(options: SimServerOptions): Promise<SimServer> {
-    const name = options.board.name;
-    const modulePath = join(options.dist, name, "pstore.js");
-    const svcPath = join(options.dist, name, "pstore.svc.js");
-    const bootPath = join(options.dist, name, "pstore.boot.js");
-    if (!existsSync(modulePath) || !existsSync(svcPath) || !existsSync(bootPath)) {
-      options.log(`building ${name} into ${options.dist}`);
-      await buildBoard(name, { outDir: options.dist, ...options.build });
-    }
+    const bundles = await loadBundles({ board: options.board.name, dist: options.dist, build: options.build, log: options.log });
     const image = options.image ? resolve(options.image) : undefined;
     const device = new SimDevice({ board: options.board, imageFile: image, seed: options.seed });
     const wanted: Record<string, Uint8Array> = {
-      [MODULE_FILE]: new Uint8Array(readFileSync(modulePath)),
-      [SERVICE_FILE]: new Uint8Array(readFileSync(svcPath)),
-      [BOOT_FILE]: new Uint8Array(readFileSync(bootPath)),
+      [MODULE_FILE]: bundles.module,
+      [SERVICE_FILE]: bundles.svc,
+      [BOOT_FILE]: bundles.boot,
     };
     for (const [file, text] of Object.entries(options.files ?? {})) wanted[file] = Buffer.from(text, "latin1");
     let changed = false;

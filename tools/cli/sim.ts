@@ -5,10 +5,10 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { DEFAULT_DIST } from "./bundles";
 import { boardOption, positiveNumber, requiredString, type Command } from "./command";
 import { DeviceError, ExitCode, UsageError } from "./errors";
 import { SIM_COMMANDS, SimServer } from "./sim-server";
-import { ROOT } from "../build/build";
 
 export const simCommand: Command = {
   name: "sim",
@@ -68,7 +68,7 @@ in use, or socat is missing for --pty; 5 the image is not of this board.
       sim = await SimServer.start({
         board,
         image: typeof values.image === "string" ? values.image : undefined,
-        dist: typeof values.dist === "string" ? resolve(values.dist) : join(ROOT, "dist"),
+        dist: typeof values.dist === "string" ? resolve(values.dist) : DEFAULT_DIST,
         seed: positiveNumber(values, "seed", 1),
         log,
       });

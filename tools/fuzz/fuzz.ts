@@ -12,7 +12,7 @@ import { gunzipSync } from "node:zlib";
 import { getBoard } from "../../boards/index";
 import type { BoardDefinition } from "../../boards/types";
 import { SimFlash } from "../../hal/sim/flash";
-import { decodeImage, encodeImage } from "../../hal/sim/image";
+import { decodeImage, encodeImage, imageBoardName } from "../../hal/sim/image";
 import { randomBelow, seededRandom } from "../../hal/sim/random";
 import { seedImages, type SeedImage } from "./corpus";
 import { mutate, mutateFile } from "./mutate";
@@ -120,12 +120,7 @@ export async function replayFile(path: string, boardName?: string): Promise<stri
   const file = readFileSync(path);
   // Regression inputs are kept gzipped: a flash image is mostly 0xFF.
   const bytes = new Uint8Array(path.endsWith(".gz") ? gunzipSync(file) : file);
-  let name = boardName;
-  try {
-    name = name ?? decodeImage(bytes, path).board;
-  } catch {
-    // Not an image at all: only the host decoder will see it.
-  }
+  const name = boardName ?? imageBoardName(bytes);
   if (!name) throw new Error(`${path}: the image does not name its board: pass --board`);
   // A file the simulator cannot load as this board's flash is a damaged image file, not a flash state.
   let fileDamaged = false;

@@ -33,6 +33,8 @@ export function cloneImage(image: FlashImage): FlashImage {
     spans: image.spans.map((s) => ({ ...s })),
     data: image.data.map((d) => d.slice()),
     retained: image.retained ? image.retained.slice() : undefined,
+    // The layout says where the pages are, not what they hold: mutations leave it as the seed wrote it.
+    layout: image.layout,
   };
 }
 

@@ -3,7 +3,7 @@
 // pair, `global`, Modules/require. Everything visible to device code is made in the context's realm (Realm.native / Realm.object).
 // Not provided: E.memoryArea (memory-mapped strings cannot be modelled), save() images.
 
-import { createRequire } from "node:module";
+import { heatshrinkCompress, heatshrinkDecompress } from "../../../pstore/heatshrink";
 import vm from "node:vm";
 import type { BoardDefinition } from "../../../boards/types";
 import { crc32 } from "../../../hal/sim/crc";
@@ -52,14 +52,10 @@ export interface DeviceInternals {
   requestReset(kind: "reset" | "load", file?: string): void;
   /** E.reboot(): kill handlers, then the chip resets at once (the running code is unwound). */
   rebootNow(): never;
-  /** Evaluates a module's source with `exports` and `module`; returns module.exports. */
-  evaluateModule(name: string, code: string): unknown;
+  /** Evaluates a module's source with `exports` and `module`; returns module.exports. `fromStorage`: the file `name`. */
+  evaluateModule(name: string, code: string, fromStorage?: boolean): unknown;
 }
 
-const heatshrinkNative = createRequire(import.meta.url)("espruino/libs/heatshrink.js") as {
-  compress(data: Uint8Array): Uint8Array;
-  decompress(data: Uint8Array): Uint8Array;
-};
 
 /** Text for print()/console.log: strings as they are, everything else as Espruino's JSON with quoted keys. */
 export function printText(args: unknown[], deviceName: (v: object) => string | undefined): string {
@@ -122,9 +118,13 @@ function poke(dev: DeviceInternals, addr: number, value: number, width: number):
   dev.retained.write(slot.offset, bytes);
 }
 
-/** Flash areas the firmware leaves alone: every simulated erase unit outside Storage, merged. */
+/**
+ * Flash areas the firmware leaves alone: every simulated erase unit outside Storage, merged. The Linux build
+ * reports its whole flash file, although Storage lives in it.
+ */
 function freeAreas(board: BoardDefinition): Array<{ addr: number; length: number }> {
   const out: Array<{ addr: number; length: number }> = [];
+  if (board.name === "LINUX") return board.flash.map((span) => ({ addr: span.addr, length: span.size * span.count }));
   const spans = board.flash.slice().sort((a, b) => a.addr - b.addr);
   const sStart = board.storage.addr;
   const sEnd = board.storage.addr + board.storage.size;
@@ -139,6 +139,17 @@ function freeAreas(board: BoardDefinition): Array<{ addr: number; length: number
   }
   return out;
 }
+
+/** The rest of process.env on the Linux build (2v29.277), whose flash is its 256 KB espruino.flash file. */
+const LINUX_ENV = {
+  GIT_COMMIT: "c5ff787b1",
+  RAM: 0,
+  FLASH: 262144,
+  SPIFLASH: 262144,
+  STORAGE: 262144,
+  MODULES: "timer,Flash,Storage,heatshrink,fs,net,dgram,tls,http,NetworkJS,TelnetServer,crypto,tensorflow",
+  EXPTR: 0,
+};
 
 export function installBuiltins(dev: DeviceInternals): void {
   const { realm, emitters } = dev;
@@ -176,13 +187,16 @@ export function installBuiltins(dev: DeviceInternals): void {
 
   // ---- Espruino's JSON: stringify(undefined) is "null", typed arrays become arrays, no replacer ----
   const json = realm.intrinsics.JSON;
+  // Characters outside printable ASCII come out as \u00XX, upper-case.
   const stringify = new vm.Script(
     "(function (orig) { return function stringify(v, replacer, space) {" +
       " if (v === undefined) return 'null';" +
-      " return orig(v, function (k, x) { if (x !== null && typeof x === 'object') {" +
+      " var out = orig(v, function (k, x) { if (x !== null && typeof x === 'object') {" +
       "   if (typeof x.BYTES_PER_ELEMENT === 'number') return [].slice.call(x);" +
       "   if (Object.prototype.toString.call(x) === '[object ArrayBuffer]') return [].slice.call(new Uint8Array(x)); }" +
-      "   return x; }, space); }; })",
+      "   return x; }, space);" +
+      " return typeof out === 'string' ? out.replace(/\\\\u00([0-9a-f]{2})|[\\u007f-\\u00ff]/g, function (m, h) {" +
+      "   return '\\\\u00' + (h || m.charCodeAt(0).toString(16)).toUpperCase(); }) : out; }; })",
     { filename: NATIVE_FILE },
   ).runInContext(realm.context) as (orig: unknown) => unknown;
   define(json as unknown as Record<string, unknown>, "stringify", stringify(json.stringify.bind(json)));
@@ -303,6 +317,7 @@ export function installBuiltins(dev: DeviceInternals): void {
   g.E = E;
 
   // ---- process ----
+  const linux = dev.board.name === "LINUX";
   const processObject = realm.object();
   addEvents(processObject);
   const env = realm.object();
@@ -310,6 +325,7 @@ export function installBuiltins(dev: DeviceInternals): void {
   env.BOARD = dev.board.name;
   env.SERIAL = dev.serial;
   env.CONSOLE = dev.repl.consoleDevice;
+  if (linux) Object.assign(env, LINUX_ENV);
   processObject.env = env;
   processObject.version = dev.version;
   processObject.memory = fn("memory", () => {
@@ -323,6 +339,12 @@ export function installBuiltins(dev: DeviceInternals): void {
     m.gc = 0;
     m.gctime = 0;
     m.blocksize = dev.board.varBytes;
+    if (linux) {
+      // Bytes received and sent on the console; figures of no use to the device code, there for the field list.
+      m.rx = 0;
+      m.tx = 0;
+      return m;
+    }
     if (dev.board.retained?.kind === "nrf52-ram") m.stackEndAddress = dev.stackEndAddress;
     m.flash_start = dev.board.flash[0].addr;
     m.flash_length = dev.board.flash.reduce((n, s) => n + s.size * s.count, 0);
@@ -347,7 +369,7 @@ export function installBuiltins(dev: DeviceInternals): void {
     Flash: () => flashModule(dev),
     Storage: () => storageModule(realm, dev.storage),
   };
-  if (dev.board.codec === "heatshrink") natives.heatshrink = () => heatshrinkModule(dev);
+  natives.heatshrink = () => heatshrinkModule(dev);
   g.require = fn("require", (_self, name: string) => {
     const id = String(name);
     if (cache.has(id)) return cache.get(id);
@@ -358,7 +380,7 @@ export function installBuiltins(dev: DeviceInternals): void {
     }
     const source = dev.storage.read(id);
     if (source) {
-      const exports = dev.evaluateModule(id, toLatin1(source));
+      const exports = dev.evaluateModule(id, toLatin1(source), true);
       cache.set(id, exports);
       return exports;
     }
@@ -405,11 +427,12 @@ function flashModule(dev: DeviceInternals): unknown {
   return m;
 }
 
+/** The firmware's C heatshrink, played by the project's codec: the same bytes both ways (test/heatshrink.test.ts). */
 function heatshrinkModule(dev: DeviceInternals): unknown {
   const { realm } = dev;
   const fn = realm.native.bind(realm);
   const m = realm.object();
-  m.compress = fn("compress", (_self, data: unknown) => realm.bytes(heatshrinkNative.compress(toBytes(data))).buffer);
-  m.decompress = fn("decompress", (_self, data: unknown) => realm.bytes(heatshrinkNative.decompress(toBytes(data))).buffer);
+  m.compress = fn("compress", (_self, data: unknown) => realm.bytes(heatshrinkCompress(toBytes(data))).buffer);
+  m.decompress = fn("decompress", (_self, data: unknown) => realm.bytes(heatshrinkDecompress(toBytes(data), Infinity)).buffer);
   return m;
 }

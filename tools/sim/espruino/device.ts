@@ -20,9 +20,10 @@ import { toBytes } from "./bytes";
 import { Emitters } from "./emitters";
 import { formatValue } from "./format";
 import { installPromise } from "./promise";
-import { createRealm, type Realm } from "./realm";
+import { createRealm, NATIVE_FILE, type Realm } from "./realm";
 import { Repl, type ReplHost } from "./repl";
 import { espruinoFrame, espruinoMessage, formatStack, type SourceFile } from "./stack";
+import { rewriteForEspruino } from "./rewrite";
 import { TimerQueue } from "./timers";
 
 /** How the chip came to (re)start its JavaScript. */
@@ -50,6 +51,18 @@ export interface SimDeviceOptions {
 
 const DEFAULT_VERSION = "2v29.277";
 
+/** The global the checks in code from Storage call (rewrite.ts). */
+const CODE_CHECK = "__storageCodeAlive";
+/** The global every catch clause hands its exception to (rewrite.ts). */
+const CAUGHT = "__espruinoError";
+
+/**
+ * Characters of Loopback output one run of JavaScript can queue before the idle loop drains them: a print of 1,000
+ * or more characters into a captured console delivers 986 of them, then the prompt (test/conformance/recordings,
+ * console-capture-burst, error-flag-event).
+ */
+const LOOPBACK_FIFO_CHARS = 986;
+
 /** Unwinds the device's JavaScript back to the simulator (E.reboot, a power cut, an interrupt). */
 class Unwind {
   constructor(readonly reason: "reboot" | "power" | "interrupt") {}
@@ -69,6 +82,9 @@ function hex8(n: number): string {
 const BANNER =
   "\n ____                 _ \n|  __|___ ___ ___ _ _|_|___ ___ \n|  __|_ -| . |  _| | | |   | . |\n" +
   "|____|___|  _|_| |___|_|_|_|___|\n         |_| espruino.com\n";
+
+/** What the firmware adds to its banner on a board that is not an official Espruino one (the Linux build). */
+const UNOFFICIAL_BOARD = "\nEspruino is Open Source. Our work is supported\nonly by sales of official boards and donations:\nhttp://espruino.com/Donate\n";
 
 export class SimDevice extends EventEmitter implements DeviceInternals {
   readonly board: BoardDefinition;
@@ -108,6 +124,8 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
   private rebootRequested = false;
   private interruptedFlag = false;
   private reportedFlags = new Set<string>();
+  /** Loopback characters queued since the idle loop last drained (LOOPBACK_FIFO_CHARS). */
+  private loopbackQueued = 0;
   private realTime?: { timer: NodeJS.Timeout; last: number };
 
   constructor(options: SimDeviceOptions) {
@@ -336,9 +354,10 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
   /** ReplHost: one complete input line. */
   private evaluateLine(code: string): { value?: unknown; error?: { thrown: unknown } } {
     const name = `REPL${++this.replLines}`;
-    this.sources.set(name, { text: code, functionBody: false });
+    const rewritten = rewriteForEspruino(code, { functionBody: false, caught: CAUGHT });
+    this.sources.set(name, { text: code, functionBody: false, rewritten });
     try {
-      const script = new vm.Script(code, { filename: name });
+      const script = new vm.Script(rewritten.code, { filename: name });
       // displayErrors off: Node would prepend its own source excerpt to the error's stack.
       let value = script.runInContext(this.realm.context, { displayErrors: false });
       const last = lastStatement(code);
@@ -389,10 +408,11 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
     throw new Unwind("reboot");
   }
 
-  evaluateModule(name: string, code: string): unknown {
+  evaluateModule(name: string, code: string, fromStorage = false): unknown {
     const filename = `module:${name}`;
-    this.sources.set(filename, { text: code, functionBody: true });
-    const fn = vm.compileFunction(code, ["exports", "module"], { parsingContext: this.realm.context, filename });
+    const rewritten = rewriteForEspruino(code, { functionBody: true, check: fromStorage ? this.codeCheck(name) : undefined, caught: CAUGHT });
+    this.sources.set(filename, { text: code, functionBody: true, rewritten });
+    const fn = vm.compileFunction(rewritten.code, ["exports", "module"], { parsingContext: this.realm.context, filename });
     const exports = this.realm.object();
     const module = this.realm.object();
     module.exports = exports;
@@ -444,8 +464,21 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
     return undefined;
   }
 
-  /** Bytes arriving on `device` (its IO event); Ctrl-C on the console interrupts at once, as the IRQ does. */
+  /**
+   * Bytes arriving on `device` (its IO event); Ctrl-C on the console interrupts at once, as the IRQ does. Bytes a
+   * Loopback sends wait in the interpreter's input queue until the idle loop takes them: what does not fit is lost
+   * and FIFO_FULL is set.
+   */
   private receive(device: string, text: string): void {
+    if (device === "LoopbackA" || device === "LoopbackB") {
+      const room = Math.max(0, LOOPBACK_FIFO_CHARS - this.loopbackQueued);
+      this.loopbackQueued += Math.min(text.length, room);
+      if (text.length > room) {
+        this.errorFlags.add("FIFO_FULL");
+        text = text.slice(0, room);
+        if (text.length === 0) return;
+      }
+    }
     if (device === this.repl.consoleDevice && text.includes("\x03")) {
       this.repl.interrupt();
       if (this.hung === "loop") {
@@ -502,6 +535,7 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
       let busy = false;
       const io = this.io;
       this.io = [];
+      this.loopbackQueued = 0;
       for (const event of io) {
         busy = true;
         this.handleIO(event.device, event.text);
@@ -528,6 +562,7 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
       }
       if (this.watchdog?.auto && !this.hung) this.watchdog.lastKick = this.virtualNow;
       this.checkErrors();
+      this.loopbackQueued = 0;
       this.repl.endOfLoop();
       if (!busy && this.io.length === 0 && this.events.length === 0) return;
     }
@@ -561,11 +596,11 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
 
   private toEspruinoError(thrown: unknown): unknown {
     const { intrinsics } = this.realm;
-    if (thrown instanceof intrinsics.Error) {
+    if (thrown instanceof intrinsics.Error || isRealmError(thrown, intrinsics)) {
       const stack = thrown.stack;
-      const message = espruinoMessage(thrown.message);
-      if (message === undefined) return thrown;
-      const error = this.realm.error(message);
+      const espruino = espruinoMessage(thrown.message);
+      if (espruino === undefined) return thrown;
+      const error = this.realm.error(espruino.message, espruino.kind);
       Object.defineProperty(error, "stack", { value: stack, writable: true, configurable: true, enumerable: false });
       return error;
     }
@@ -589,7 +624,7 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
 
   /** vm compiles outside the context, so its SyntaxErrors belong to the host realm: re-make them in the device's. */
   private fromHostSyntaxError(e: unknown): unknown {
-    const hostSyntax = e instanceof SyntaxError && !((e as object) instanceof this.realm.intrinsics.Error);
+    const hostSyntax = e instanceof SyntaxError && !isRealmError(e, this.realm.intrinsics);
     return hostSyntax ? this.realm.error((e as Error).message, "SyntaxError") : e;
   }
 
@@ -640,7 +675,7 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
     if (this.board.name.startsWith("BANGLEJS")) this.enableWatchdog(5, true);
 
     if (hardware) this.storage.checkAtBoot();
-    if (this.banner) this.repl.printString(BANNER + ` ${this.version} (c) 2026 G.Williams\n`);
+    if (this.banner) this.repl.printString(BANNER + ` ${this.version} (c) 2026 G.Williams\n` + (this.board.name === "LINUX" ? UNOFFICIAL_BOARD : ""));
     this.repl.printString("\n");
     this.repl.inputLineRemoved = true;
 
@@ -671,12 +706,18 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
     this.runIdle();
   }
 
+  /** The check that code from the Storage file `name`, as it is now, is still there (rewrite.ts). */
+  private codeCheck(name: string): string {
+    return `${CODE_CHECK}(${JSON.stringify(name)},${this.storage.removal(name)})`;
+  }
+
   private runStorageCode(name: string, code: Uint8Array): void {
     const text = Buffer.from(code).toString("latin1");
     const filename = `storage:${name}`;
-    this.sources.set(filename, { text, functionBody: false });
+    const rewritten = rewriteForEspruino(text, { functionBody: false, check: this.codeCheck(name), caught: CAUGHT });
+    this.sources.set(filename, { text, functionBody: false, rewritten });
     try {
-      new vm.Script(text, { filename }).runInContext(this.realm.context, { displayErrors: false });
+      new vm.Script(rewritten.code, { filename }).runInContext(this.realm.context, { displayErrors: false });
     } catch (e) {
       if (e instanceof Unwind || e instanceof PowerLoss) throw e;
       this.reportError(this.fromHostSyntaxError(e));
@@ -709,14 +750,18 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
       });
     this.realm = realm;
     const sources = this.sources;
-    const prepare = (_error: unknown, sites: NodeJS.CallSite[]): string => {
+    const prepare = (error: unknown, sites: NodeJS.CallSite[]): string => {
+      const undefinedName = error instanceof realm.intrinsics.ReferenceError;
       const frames: Array<{ name: string | null; line: number; column: number }> = [];
       sites.forEach((site, index) => {
         const file = site.getFileName();
         const source = file ? sources.get(file) : undefined;
         if (!source || !file) return;
         const frame = { file, line: site.getLineNumber() ?? 1, column: site.getColumnNumber() ?? 1, functionName: site.getFunctionName() };
-        frames.push({ name: frame.functionName, ...espruinoFrame(source, frame, index === 0) });
+        const at = espruinoFrame(source, frame, index === 0, index > 0 && sites[index - 1].getFileName() === NATIVE_FILE, index === 0 && undefinedName);
+        // Code typed on the console, outside any function, is the frame "REPL".
+        const name = frame.functionName ?? (at.topLevel && file.startsWith("REPL") ? "REPL" : null);
+        frames.push({ name, line: at.line, column: at.column });
       });
       return formatStack(frames);
     };
@@ -731,14 +776,29 @@ export class SimDevice extends EventEmitter implements DeviceInternals {
     installPromise(
       realm.context,
       (job) => this.events.push(job),
-      (value) => {
+      (thrown) => this.toEspruinoError(thrown),
+      (value, where) => {
         const error = this.realm.error(`Unhandled promise rejection: ${String(value)}`);
-        Object.defineProperty(error, "stack", { value: null, writable: true, configurable: true, enumerable: false });
+        // Printed with where it was rejected; a handler gets no stack.
+        const handled = this.emitters.listeners(this.realm.global.process as object, "uncaughtException").length > 0;
+        const stack = !handled && where ? where : null;
+        Object.defineProperty(error, "stack", { value: stack, writable: true, configurable: true, enumerable: false });
         this.reportError(error);
       },
     );
     installBuiltins(this);
+    const check = realm.native(CODE_CHECK, (_self, name: string, alive: number) => {
+      if (this.storage.removal(name) !== alive) throw realm.error("Function code is null, not a string");
+    });
+    Object.defineProperty(realm.global, CODE_CHECK, { value: check, writable: false, configurable: false, enumerable: false });
+    const caught = realm.native(CAUGHT, (_self, thrown: unknown) => this.toEspruinoError(thrown));
+    Object.defineProperty(realm.global, CAUGHT, { value: caught, writable: false, configurable: false, enumerable: false });
   }
+}
+
+/** TypeError & co. of the device's realm, which are not instances of its Error (realm.ts). */
+function isRealmError(value: unknown, intrinsics: Realm["intrinsics"]): value is Error {
+  return value instanceof intrinsics.TypeError || value instanceof intrinsics.SyntaxError || value instanceof intrinsics.ReferenceError;
 }
 
 function lastStatement(code: string): (acorn.Statement & { id?: { name: string } | null }) | undefined {

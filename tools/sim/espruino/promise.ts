@@ -6,11 +6,11 @@
 import vm from "node:vm";
 import { NATIVE_FILE } from "./realm";
 
-const SOURCE = `(function (queue, unhandled) {
+const SOURCE = `(function (queue, espruinoError, unhandled) {
   function hide(o, k, v) { Object.defineProperty(o, k, { value: v, writable: true, configurable: true }); }
   function isFn(f) { return typeof f === "function"; }
   function box(promise) { return { promise: promise, done: false }; }
-  function seal(promise, data, resolving) {
+  function seal(promise, data, resolving, where) {
     var s = promise.__state;
     s.state = resolving ? 2 : 1;
     s.value = data;
@@ -18,12 +18,12 @@ const SOURCE = `(function (queue, unhandled) {
     s.thens = null;
     s.catches = null;
     if (!reactions || reactions.length === 0) {
-      if (!resolving) unhandled(data);
+      if (!resolving) unhandled(data, where);
       return;
     }
     for (var i = 0; i < reactions.length; i++) queueReaction(reactions[i], data, resolving);
   }
-  function settle(b, data, resolving) {
+  function settle(b, data, resolving, where) {
     if (b.done) return;
     b.done = true;
     if (resolving && data !== null && (typeof data === "object" || typeof data === "function") && isFn(data.then)) {
@@ -36,14 +36,16 @@ const SOURCE = `(function (queue, unhandled) {
       }
       return;
     }
-    seal(b.promise, data, resolving);
+    seal(b.promise, data, resolving, where);
   }
-  function queueSettle(b, data, resolving) { queue(function () { settle(b, data, resolving); }); }
+  function queueSettle(b, data, resolving, where) { queue(function () { settle(b, data, resolving, where); }); }
+  // Where a rejection was made: the firmware reports an unhandled one from there.
+  function here() { return new Error().stack; }
   function queueReaction(reaction, data, isThen) {
     queue(function () {
       var result = data, ok = isThen;
       if (reaction.cb) {
-        try { result = reaction.cb(data); ok = true; } catch (e) { result = e; ok = false; }
+        try { result = reaction.cb(data); ok = true; } catch (e) { result = espruinoError(e); ok = false; }
       }
       settle(reaction.box, result, ok);
     });
@@ -54,9 +56,9 @@ const SOURCE = `(function (queue, unhandled) {
     pending(this);
     var b = box(this);
     try {
-      executor(function (v) { queueSettle(b, v, true); }, function (v) { queueSettle(b, v, false); });
+      executor(function (v) { queueSettle(b, v, true); }, function (v) { queueSettle(b, v, false, here()); });
     } catch (e) {
-      queueSettle(b, e, false);
+      queueSettle(b, espruinoError(e), false);
     }
   }
   function blank() { var p = Object.create(Promise.prototype); pending(p); return p; }
@@ -84,7 +86,7 @@ const SOURCE = `(function (queue, unhandled) {
   });
   hide(Promise, "reject", function (data) {
     var p = blank();
-    queueSettle(box(p), data, false);
+    queueSettle(box(p), data, false, here());
     return p;
   });
   hide(Promise, "all", function (items) {
@@ -111,14 +113,21 @@ const SOURCE = `(function (queue, unhandled) {
 })`;
 
 /**
- * Installs `Promise` on the context's global. `queue` runs a job from the event queue at idle; `unhandled` is called
- * (from such a job) with the value of a rejection nobody handles.
+ * Installs `Promise` on the context's global. `queue` runs a job from the event queue at idle; `espruinoError` turns
+ * an exception a callback threw into the interpreter's own; `unhandled` is called (from such a job) with the value
+ * of a rejection nobody handles and the stack where it was rejected, when known.
  */
-export function installPromise(context: vm.Context, queue: (job: () => void) => void, unhandled: (value: unknown) => void): void {
+export function installPromise(
+  context: vm.Context,
+  queue: (job: () => void) => void,
+  espruinoError: (thrown: unknown) => unknown,
+  unhandled: (value: unknown, where?: string) => void,
+): void {
   const factory = new vm.Script(SOURCE, { filename: NATIVE_FILE }).runInContext(context) as (
     q: (job: () => void) => void,
-    u: (value: unknown) => void,
+    c: (thrown: unknown) => unknown,
+    u: (value: unknown, where?: string) => void,
   ) => unknown;
   const global = vm.runInContext("this", context) as Record<string, unknown>;
-  Object.defineProperty(global, "Promise", { value: factory(queue, unhandled), writable: true, configurable: true });
+  Object.defineProperty(global, "Promise", { value: factory(queue, espruinoError, unhandled), writable: true, configurable: true });
 }

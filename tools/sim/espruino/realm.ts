@@ -1,9 +1,15 @@
 // The JavaScript world a simulated Espruino runs in: a Node `vm` context whose own intrinsics are cut down to what
 // the interpreter has (ESPRUINO.md §1), so a bundle that reaches for Map or Array.from fails here as on the chip.
 //
-// Not modelled (V8 cannot): `Array.prototype.slice` being undefined while `[].slice` works, no function hoisting,
-// `let` in `for` not bound per iteration, errors without `.name`, RegExp gaps. The build's compatibility gate
-// (tools/build/gate.ts) catches those statically.
+// Typed arrays behave as Espruino's (test/conformance recordings): `slice()` returns a plain Array, `subarray()`
+// does not clamp its end (and refuses a start before 0), `set()` past the end writes what fits, `indexOf()` takes a
+// negative start as 0. A view that runs past its buffer cannot be a view in V8: it is a copy of the bytes the buffer
+// has, zeros after them (with the view's byteOffset), and writes to it are not seen through the buffer (on Espruino
+// the part inside the buffer is shared).
+//
+// Not modelled (V8 cannot): `Array.prototype.slice` being undefined while `[].slice` works, RegExp gaps; the
+// build's compatibility gate (tools/build/gate.ts) refuses both. No hoisting, `let` in `for` as one binding and the
+// interpreter's own errors are the rewrite's (rewrite.ts).
 
 import vm from "node:vm";
 
@@ -42,6 +48,55 @@ const TYPED_ARRAYS = [
   "Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array",
   "Float32Array", "Float64Array",
 ];
+
+/** slice, subarray and set of %TypedArray%.prototype as jswrap_arraybuffer.c has them. */
+const ESPRUINO_TYPED_ARRAYS = `(function (proto) {
+  var slice = Array.prototype.slice, subarray = proto.subarray, set = proto.set;
+  function define(name, fn) { Object.defineProperty(proto, name, { value: fn, writable: true, configurable: true, enumerable: false }); }
+  define("slice", function slice_(start, end) { return slice.call(this, start, end); });
+  define("subarray", function subarray_(start, end) {
+    var length = this.length, begin = Math.floor(Number(start)) || 0;
+    if (begin < 0) begin += length;
+    if (begin < 0) throw new Error("byteOffset too large (or negative)");
+    var stop = end === undefined ? length : Math.floor(Number(end)) || 0;
+    if (stop < 0) stop += length;
+    var count = stop > begin ? stop - begin : 0;
+    var Ctor = Object.getPrototypeOf(this).constructor, size = this.BYTES_PER_ELEMENT;
+    var offset = this.byteOffset + begin * size, room = this.buffer.byteLength - offset;
+    if (count * size <= room) return new Ctor(this.buffer, offset, count);
+    var out = new Ctor(count);
+    var inside = room > 0 ? Math.floor(room / size) : 0;
+    if (inside > 0) set.call(out, new Ctor(this.buffer, offset, inside));
+    Object.defineProperty(out, "byteOffset", { value: offset });
+    return out;
+  });
+  var indexOf = proto.indexOf;
+  // A negative start counts from 0, not from the end.
+  define("indexOf", function indexOf_(value, from) { return indexOf.call(this, value, from < 0 ? 0 : from); });
+  define("set", function set_(source, at) {
+    var offset = Math.floor(Number(at)) || 0, room = this.length - offset, n = source.length;
+    if (n <= room) return set.call(this, source, offset);
+    if (room > 0) set.call(this, ArrayBuffer.isView(source) ? subarray.call(source, 0, room) : slice.call(source, 0, room), offset);
+  });
+})`;
+
+/**
+ * Errors have no `.name` (nor a `.message` when made without one); String(e) still names the kind; TypeError, SyntaxError and ReferenceError are not
+ * instances of Error. (Errors V8 raises itself are reworded as the interpreter's by rewrite.ts.)
+ */
+const ESPRUINO_ERRORS = `(function (g) {
+  delete g.Error.prototype.name;
+  delete g.Error.prototype.message;
+  ["TypeError", "SyntaxError", "ReferenceError"].forEach(function (kind) {
+    var proto = g[kind].prototype;
+    delete proto.name;
+    delete proto.message;
+    Object.setPrototypeOf(proto, Object.prototype);
+    Object.defineProperty(proto, "toString", { value: function toString() {
+      var m = this.message; return m === undefined || m === "" ? kind : kind + ": " + m;
+    }, writable: true, configurable: true, enumerable: false });
+  });
+})`;
 
 export interface Realm {
   context: vm.Context;
@@ -99,6 +154,8 @@ export function createRealm(): Realm {
     delete ctor.from;
     delete ctor.of;
   }
+  new vm.Script(ESPRUINO_TYPED_ARRAYS, { filename: NATIVE_FILE }).runInContext(context)(typedArrayBase.prototype);
+  new vm.Script(ESPRUINO_ERRORS, { filename: NATIVE_FILE }).runInContext(context)(global);
   // Promise is replaced by the interpreter's own (promise.ts); V8's is removed entirely.
   delete global.Promise;
 

@@ -1,6 +1,6 @@
 // The console line discipline of jsinteractive.c: echo, the `>` prompt and `:` continuation, DLE (echo off for one
 // line), ENQ, Ctrl-C, `=result`, erasing the prompt (`\r\x1b[J`) before asynchronous output and returning it at
-// idle, and moving the console between devices. Byte-compatible with transcripts/repl-2v29-linux-telnet.json.
+// idle, and moving the console between devices. Byte-compatible with the REPL probes of test/conformance/recordings.
 // Not modelled: cursor movement and history (arrow keys are swallowed), tab completion, packets (DLE SOH).
 
 export interface ReplHost {

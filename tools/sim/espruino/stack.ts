@@ -1,12 +1,13 @@
 // Error stacks and messages as Espruino 2v29 prints them, derived from V8's call sites.
 //
 // Espruino reports, per frame, `    at name (:line:col)` (or `    at :line:col` for anonymous code), then the source
-// line (printed empty by 2v29 for code inside functions, see transcripts/repl-2v29-linux-telnet.json) and a caret.
+// line (printed empty by 2v29 for code inside functions, see test/conformance/recordings) and a caret.
 // Positions are counted from the first token of the enclosing function's body, and point at the last token the
 // parser had read: the `)` closing a call or `new`, the `.` of a failed property read. V8 points elsewhere (the
 // `new`, the callee, the property), so each V8 position is moved with the help of the parsed source.
 
 import * as acorn from "acorn";
+import { originalOffset, type Rewritten } from "./rewrite";
 
 export interface SourceFile {
   text: string;
@@ -14,6 +15,8 @@ export interface SourceFile {
   ast?: acorn.Node | null;
   /** Parse as a function body (a module evaluated with `exports`/`module`). */
   functionBody: boolean;
+  /** What V8 ran instead (rewrite.ts); V8's positions are in that code. */
+  rewritten?: Rewritten;
 }
 
 export interface Frame {
@@ -98,7 +101,7 @@ function isCall(node: AnyNode): boolean {
 }
 
 /** Where Espruino would point, given V8's offset; `top` is the frame that raised the error. */
-function espruinoOffset(text: string, chain: AnyNode[], pos: number, top: boolean): number {
+function espruinoOffset(text: string, chain: AnyNode[], pos: number, top: boolean, intoNative: boolean): number {
   for (let i = chain.length - 1; i >= 0; i--) {
     const node = chain[i];
     if (isFunction(node)) break;
@@ -109,7 +112,11 @@ function espruinoOffset(text: string, chain: AnyNode[], pos: number, top: boolea
     }
     if (isCall(node)) {
       const callee = node.callee as AnyNode;
-      if (node.start === pos || (pos >= callee.start && pos < callee.end)) return node.end - 1;
+      if (node.start === pos || (pos >= callee.start && pos < callee.end)) {
+        // In a built-in, the interpreter has read the arguments but not yet the `)` (unhandled-rejection recording).
+        const args = node.arguments as AnyNode[];
+        return intoNative && args.length > 0 ? args[args.length - 1].end - 1 : node.end - 1;
+      }
     }
   }
   return pos;
@@ -136,18 +143,24 @@ function offsetOf(text: string, line: number, column: number): number {
   return at + column - 1;
 }
 
-export function espruinoFrame(file: SourceFile, frame: Frame, top: boolean): { line: number; column: number } {
-  const pos = offsetOf(file.text, frame.line, frame.column);
+/**
+ * Where Espruino says the frame is, and whether it is outside every function. `intoNative`: it called a built-in;
+ * `atName`: the error is a name that is not defined.
+ */
+export function espruinoFrame(file: SourceFile, frame: Frame, top: boolean, intoNative = false, atName = false): { line: number; column: number; topLevel: boolean } {
+  const ran = file.rewritten;
+  const pos = ran ? originalOffset(ran.edits, offsetOf(ran.code, frame.line, frame.column)) : offsetOf(file.text, frame.line, frame.column);
   const ast = parse(file);
-  if (!ast) return { line: frame.line, column: frame.column };
+  if (!ast) return { line: frame.line, column: frame.column, topLevel: false };
   const chain = chainAt(ast, pos);
-  const target = espruinoOffset(file.text, chain, pos, top);
+  // A name that is not defined fails where the name is, before any call it is part of.
+  const target = atName ? pos : espruinoOffset(file.text, chain, pos, top, intoNative);
   const origin = Math.min(originOf(file.text, chain), target);
   const before = file.text.slice(origin, target);
   const lines = before.split("\n");
   const line = lines.length;
   const column = lines.length === 1 ? target - origin + 1 : lines[lines.length - 1].length + 1;
-  return { line, column };
+  return { line, column, topLevel: !chain.some(isFunction) };
 }
 
 /** The `stack` text of an Espruino error: one entry per frame, `\n`-separated and `\n`-terminated. */
@@ -161,13 +174,15 @@ export function formatStack(frames: Array<{ name: string | null; line: number; c
   return out;
 }
 
-/** V8 messages that Espruino words differently (and raises as a plain Error), from jsparse.c. */
-export function espruinoMessage(message: string): string | undefined {
+/** V8 messages that Espruino words differently, from jsparse.c, and the kind of error it raises (plain Error unless said). */
+export function espruinoMessage(message: string): { message: string; kind: "Error" | "ReferenceError" } | undefined {
   let m = /^Cannot read properties of (undefined|null) \(reading '(.*)'\)$/.exec(message);
-  if (m) return `Can't read property '${m[2]}' of ${m[1]}`;
+  if (m) return { message: `Can't read property '${m[2]}' of ${m[1]}`, kind: "Error" };
   m = /^Cannot set properties of (undefined|null) \(setting '(.*)'\)$/.exec(message);
-  if (m) return `Can't read property '${m[2]}' of ${m[1]}`;
+  if (m) return { message: `Can't read property '${m[2]}' of ${m[1]}`, kind: "Error" };
   m = /^(?:.*\.)?([A-Za-z_$][\w$]*) is not a function$/.exec(message);
-  if (m) return `Function "${m[1]}" not found!`;
+  if (m) return { message: `Function "${m[1]}" not found!`, kind: "Error" };
+  m = /^([A-Za-z_$][\w$]*) is not defined$/.exec(message) ?? /^Cannot access '([A-Za-z_$][\w$]*)' before initialization$/.exec(message);
+  if (m) return { message: `"${m[1]}" is not defined`, kind: "ReferenceError" };
   return undefined;
 }

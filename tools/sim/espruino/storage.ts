@@ -2,9 +2,14 @@
 // (hal/sim/storage.ts), with the firmware's exceptions raised as the context's own Errors.
 // Not provided: Storage.open (StorageFile).
 
-import { StorageError, type EspruinoStorage } from "../../../hal/sim/storage";
+import { STORAGE_NAME_BYTES, StorageError, type EspruinoStorage } from "../../../hal/sim/storage";
 import { tag, toBytes, toLatin1 } from "./bytes";
 import type { Realm } from "./realm";
+
+/** Names longer than a header holds are cut to its 28 bytes, silently, as jsfNameFromVar does. */
+function fileName(name: unknown): string {
+  return String(name).slice(0, STORAGE_NAME_BYTES);
+}
 
 export function storageModule(realm: Realm, storage: EspruinoStorage): unknown {
   const fn = realm.native.bind(realm);
@@ -18,15 +23,15 @@ export function storageModule(realm: Realm, storage: EspruinoStorage): unknown {
   };
   const m = realm.object();
   m.read = fn("read", (_self, name: string, offset?: number, length?: number) => {
-    const bytes = storage.read(String(name), Number(offset) || 0, Number(length) || 0);
+    const bytes = storage.read(fileName(name), Number(offset) || 0, Number(length) || 0);
     return bytes && toLatin1(bytes);
   });
   m.readArrayBuffer = fn("readArrayBuffer", (_self, name: string) => {
-    const bytes = storage.read(String(name));
+    const bytes = storage.read(fileName(name));
     return bytes && realm.bytes(bytes).buffer;
   });
   m.readJSON = fn("readJSON", (_self, name: string, noExceptions?: boolean) => {
-    const bytes = storage.read(String(name));
+    const bytes = storage.read(fileName(name));
     if (!bytes) return undefined;
     try {
       return realm.intrinsics.JSON.parse(toLatin1(bytes));
@@ -38,10 +43,10 @@ export function storageModule(realm: Realm, storage: EspruinoStorage): unknown {
   m.write = fn("write", (_self, name: string, data: unknown, offset?: number, size?: number) => {
     const isObject = data !== null && typeof data === "object" && !ArrayBuffer.isView(data) && tag(data) !== "ArrayBuffer" && !Array.isArray(data);
     const bytes = isObject ? toBytes(realm.intrinsics.JSON.stringify(data)) : toBytes(data);
-    return call(() => storage.write(String(name), bytes, isObject ? 0 : Number(offset) || 0, isObject ? 0 : Number(size) || 0));
+    return call(() => storage.write(fileName(name), bytes, isObject ? 0 : Number(offset) || 0, isObject ? 0 : Number(size) || 0));
   });
-  m.writeJSON = fn("writeJSON", (_self, name: string, data: unknown) => call(() => storage.write(String(name), toBytes(realm.intrinsics.JSON.stringify(data)))));
-  m.erase = fn("erase", (_self, name: string) => storage.erase(String(name)));
+  m.writeJSON = fn("writeJSON", (_self, name: string, data: unknown) => call(() => storage.write(fileName(name), toBytes(realm.intrinsics.JSON.stringify(data)))));
+  m.erase = fn("erase", (_self, name: string) => storage.erase(fileName(name)));
   m.eraseAll = fn("eraseAll", () => storage.eraseAll());
   m.list = fn("list", (_self, regex?: RegExp) => {
     const names = storage.list().filter((n) => !regex || String.prototype.match.call(n, regex) !== null);
