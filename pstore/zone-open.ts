@@ -22,10 +22,10 @@ import { INDEX_WORDS, Mark, PageState, Policy, Zone, ZoneState, ZonedBackend, co
 /** Bytes read at a time when checking that a page is blank (a whole page could be a 128 KB sector). */
 const BLANK_CHUNK = 1024;
 
-/** Whether one of `zones` (already sorted by sortIndex with `next`) indexes sequence number `seq`. */
-function indexed(zones: Zone[], seq: number, next: number): boolean {
+/** Whether one of the first `count` zones (already sorted by sortIndex with `next`) indexes sequence number `seq`. */
+function indexed(zones: Zone[], count: number, seq: number, next: number): boolean {
   const key = (seq - next) >>> 0;
-  for (let y = 0; y < zones.length; y++) {
+  for (let y = 0; y < count; y++) {
     const z = zones[y];
     let lo = 0;
     let hi = z.n_;
@@ -45,10 +45,11 @@ const SORT_SPAN = 2097152;
 /**
  * Sorts the index of z by sequence number, oldest first counting from `next` (the next sequence number) round
  * the 32-bit circle, and keeps only the first copy of a repeated number in medium order (only copied data
- * repeats one), also when a zone `before` it (earlier on the medium) indexes the number already. The sort is the
+ * repeats one), also when a zone before zones[y] (earlier on the medium) indexes the number already. The sort is the
  * interpreter's own, over a Float64Array of keys.
  */
-function sortIndex(z: Zone, next: number, before: Zone[]): void {
+function sortIndex(zones: Zone[], y: number, next: number): void {
+  const z = zones[y];
   const n = z.n_;
   const keys = new Float64Array(n);
   for (let k = 0; k < n; k++) keys[k] = ((ixSeq(z, k) - next) >>> 0) * SORT_SPAN + k;
@@ -60,7 +61,7 @@ function sortIndex(z: Zone, next: number, before: Zone[]): void {
   for (let j = 0; j < n; j++) {
     const k = keys[j] % SORT_SPAN;
     const q = Math.floor(keys[j] / SORT_SPAN);
-    if (q === last || indexed(before, (q + next) >>> 0, next)) continue;
+    if (q === last || indexed(zones, y, (q + next) >>> 0, next)) continue;
     last = q;
     ix.set(old.subarray(k * INDEX_WORDS, (k + 1) * INDEX_WORDS), kept * INDEX_WORDS);
     kept++;
@@ -220,9 +221,10 @@ export function addZoneOpen(b: ZonedBackend): void {
       return empty;
     };
 
-    /** Orders the index of z (once every zone is scanned and the next sequence number known); picks its current page. */
-    const settle = function (z: Zone, empty: number): void {
-      sortIndex(z, s.nextSeq_, s.zones_.slice(0, s.zones_.indexOf(z)));
+    /** Orders the index of zone y (once every zone is scanned and the next sequence number known); picks its current page. */
+    const settle = function (y: number, empty: number): void {
+      const z = s.zones_[y];
+      sortIndex(s.zones_, y, s.nextSeq_);
       // A ring or priority zone without an empty page gets its spare back when idle erases a page holding no live
       // record. If that page is the current one, a write into it first would leave the zone with no spare and
       // nothing to reclaim (and the next boot would give up the oldest page): the next write takes a page instead.
@@ -254,7 +256,7 @@ export function addZoneOpen(b: ZonedBackend): void {
     const empties: number[] = [];
     for (let y = 0; y < s.zones_.length; y++) empties.push(scan(s.zones_[y]));
     s.nextSeq_ = nextSeqAfter(seqs, seqCount);
-    for (let y = 0; y < s.zones_.length; y++) settle(s.zones_[y], empties[y]);
+    for (let y = 0; y < s.zones_.length; y++) settle(y, empties[y]);
     b.types = types;
     b.set_(s);
     // Power lost before the idle erase: giving up the oldest page now gives the crash path its spare after the next idle.

@@ -11,8 +11,10 @@ import { join } from "node:path";
 import { buildBoard } from "../build/build";
 import { BOOT_FILE, MODULE_FILE, SERVICE_FILE } from "../cli/sim-server";
 
-/** Marks the lines the device code prints for the bench among the interpreter's own output. */
+/** Marks the lines the device code prints for the bench among the interpreter's own output: a result's last line, */
 const MARK = "@@R ";
+/** and the lines before it. */
+const PART = "@@C ";
 /** Console text before a panic: the crash path dumps about this much dmesg plus console. */
 const CRASH_CONSOLE = 2048;
 /** Payload of each record the full store is filled with. */
@@ -72,10 +74,15 @@ async function run(bin: string, dir: string, code: string, callgrind?: string, f
   });
   clearTimeout(timer);
   if (status !== 0) throw new Error(`${code.slice(0, 60)}: the interpreter exited with ${status}:\n${out.slice(-800)}`);
-  const results = out
-    .split(/\r?\n/)
-    .filter((l) => l.startsWith(MARK))
-    .map((l) => JSON.parse(l.slice(MARK.length)));
+  const results: any[] = [];
+  let text = "";
+  for (const line of out.split(/\r?\n/)) {
+    if (line.startsWith(PART)) text += line.slice(PART.length);
+    else if (line.startsWith(MARK)) {
+      results.push(JSON.parse(text + line.slice(MARK.length)));
+      text = "";
+    }
+  }
   let instructions: number | undefined;
   if (callgrind) {
     const m = /^summary:\s*(\d+)/m.exec(readFileSync(callgrind, "latin1"));
@@ -104,7 +111,9 @@ async function prepare(bin: string, root: string, name: string, files: Record<st
 /** quit() from the -e code itself is undone when the code returns (the Linux build's main loop sets its flag
  * again): it must run from a timer. */
 const QUIT = "setTimeout(quit,1);";
-const p = (expr: string) => `print(${JSON.stringify(MARK)}+JSON.stringify(${expr}));`;
+/** Prints the JSON of `expr` in short lines (a captured console's FIFO takes about 986 characters at a time). */
+const p = (expr: string) =>
+  `(function(j){for(var i=0;i<j.length;i+=96)print((i+96<j.length?${JSON.stringify(PART)}:${JSON.stringify(MARK)})+j.substr(i,96));})(JSON.stringify(${expr}));`;
 const USAGE = "process.memory().usage";
 
 /** Fills every zone of the running store to its last page (ring zones keep their spare), through the core. */
