@@ -84,8 +84,11 @@ function drop(): void {
   Modules.removeCached(SERVICE_MODULE);
 }
 
-/** For the service module: the host's stream in progress, kept here because the service is dropped between calls. */
-export const streams = { job: null };
+/**
+ * For the service module, which is dropped between calls: the host's stream in progress, and the timer that drops
+ * the module once the host is silent.
+ */
+export const streams: { job: object | null; drop: any } = { job: null, drop: undefined };
 
 /**
  * Starts pstore (once per run: later calls check their options, then return). Run from boot code, before the

@@ -20,6 +20,8 @@ declare var Modules: { removeCached(name: string): void };
 /** An indirect call: the bundler leaves it to Espruino's require at run time (a Storage module). */
 const load: (name: string) => any = require;
 const main = load("pstore");
+/** How long after a host's last call the service module stays loaded. */
+const HOST_IDLE_MS = 2000;
 
 /**
  * The running instance with its read side, for one call: views over the running store and backends that add the
@@ -92,14 +94,19 @@ const service = createService({
   streams: main.streams,
 });
 
-/** A host call that drops this module from the cache when it returns (a stream it started runs on from timers). */
+/**
+ * A host call. A host sends its calls in a row (a pull is many), so the module is dropped from the cache only once
+ * the host has been silent for HOST_IDLE_MS; a stream still running goes on from its timers.
+ */
 function once(call: (a: any, b: any, c: any, d: any, e: any, f: any) => void) {
   return function (a: any, b: any, c: any, d: any, e: any, f: any) {
-    try {
-      call(a, b, c, d, e, f);
-    } finally {
+    const streams = main.streams;
+    clearTimeout(streams.drop);
+    streams.drop = setTimeout(function () {
+      streams.drop = undefined;
       Modules.removeCached(SERVICE_MODULE);
-    }
+    }, HOST_IDLE_MS);
+    call(a, b, c, d, e, f);
   };
 }
 

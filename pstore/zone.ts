@@ -179,11 +179,11 @@ export function createZonedBackend(
 ): ZonedBackend {
   let dev: PageDevice;
   let zones: Zone[] = [];
-  // Per device page (sized by the boot scan).
-  let state: Uint8Array = new Uint8Array(0);
-  let erases: Uint32Array = new Uint32Array(0);
-  let end: Uint32Array = new Uint32Array(0);
-  let firstSeq: Float64Array = new Float64Array(0);
+  // Per device page, from the boot scan (before it there are no zones, so nothing reads them).
+  let state: Uint8Array;
+  let erases: Uint32Array;
+  let end: Uint32Array;
+  let firstSeq: Float64Array;
   let nextSeq = 1;
   let boot = 0;
 

@@ -11,10 +11,8 @@ import { join } from "node:path";
 import { buildBoard } from "../build/build";
 import { BOOT_FILE, MODULE_FILE, SERVICE_FILE } from "../cli/sim-server";
 
-/** Marks the lines the device code prints for the bench among the interpreter's own output: a result's last line, */
-const MARK = "@@R ";
-/** and the lines before it. */
-const PART = "@@C ";
+/** The file in a run's folder the device code writes its results to, one JSON line each. */
+const RESULTS = "bench-results.txt";
 /** Console text before a panic: the crash path dumps about this much dmesg plus console. */
 const CRASH_CONSOLE = 2048;
 /** Payload of each record the full store is filled with. */
@@ -74,15 +72,14 @@ async function run(bin: string, dir: string, code: string, callgrind?: string, f
   });
   clearTimeout(timer);
   if (status !== 0) throw new Error(`${code.slice(0, 60)}: the interpreter exited with ${status}:\n${out.slice(-800)}`);
-  const results: any[] = [];
-  let text = "";
-  for (const line of out.split(/\r?\n/)) {
-    if (line.startsWith(PART)) text += line.slice(PART.length);
-    else if (line.startsWith(MARK)) {
-      results.push(JSON.parse(text + line.slice(MARK.length)));
-      text = "";
-    }
-  }
+  const file = join(dir, RESULTS);
+  const results = existsSync(file)
+    ? readFileSync(file, "latin1")
+        .split("\n")
+        .filter((l) => l)
+        .map((l) => JSON.parse(l))
+    : [];
+  rmSync(file, { force: true });
   let instructions: number | undefined;
   if (callgrind) {
     const m = /^summary:\s*(\d+)/m.exec(readFileSync(callgrind, "latin1"));
@@ -111,9 +108,11 @@ async function prepare(bin: string, root: string, name: string, files: Record<st
 /** quit() from the -e code itself is undone when the code returns (the Linux build's main loop sets its flag
  * again): it must run from a timer. */
 const QUIT = "setTimeout(quit,1);";
-/** Prints the JSON of `expr` in short lines (a captured console's FIFO takes about 986 characters at a time). */
-const p = (expr: string) =>
-  `(function(j){for(var i=0;i<j.length;i+=96)print((i+96<j.length?${JSON.stringify(PART)}:${JSON.stringify(MARK)})+j.substr(i,96));})(JSON.stringify(${expr}));`;
+/**
+ * Appends the JSON of `expr` as one line to the file RESULTS in the run's folder (the Linux build's fs module):
+ * printed, it would go through the captured console, whose FIFO loses what a burst brings beyond 986 characters.
+ */
+const p = (expr: string) => `require("fs").appendFileSync(${JSON.stringify(RESULTS)},JSON.stringify(${expr})+"\\n");`;
 const USAGE = "process.memory().usage";
 
 /** Fills every zone of the running store to its last page (ring zones keep their spare), through the core. */
@@ -157,11 +156,13 @@ export async function benchDevice(): Promise<DeviceBench> {
       await run(
         bin,
         empty,
-        p(`(function(){var r=require("pstore").running(),o=[];for(var k in r)o.push({what:"runtime."+k,variables:E.getSizeOf(r[k])});
-for(var k in r.core)o.push({what:"core."+k,variables:E.getSizeOf(r.core[k])});o.push({what:"module exports",variables:E.getSizeOf(require("pstore"))});return o;})()`) + QUIT,
+        // Functions left out: E.getSizeOf of a closure counts all it can reach. Short, as the console's FIFO holds
+        // about 986 characters of one burst.
+        p(`(function(){var r=require("pstore").running(),o=[];for(var k in r)if(typeof r[k]!="function")o.push(["runtime."+k,E.getSizeOf(r[k])]);
+for(var k in r.core)if(typeof r.core[k]!="function")o.push(["core."+k,E.getSizeOf(r.core[k])]);return o;})()`) + QUIT,
       ),
       "sizes",
-    ) as DeviceBench["sizes"];
+    ).map((e: [string, number]) => ({ what: e[0], variables: e[1] })) as DeviceBench["sizes"];
 
     // After the host's list and the application's list/read/status: what stays once the call is over.
     const hostList = `require(${JSON.stringify(SERVICE_FILE)}).l(1);`;
@@ -267,7 +268,7 @@ export function deviceMarkdown(d: DeviceBench, command: string): string {
     "| --- | ---: | ---: | ---: | --- | --- |",
     ...d.figures.map((f) => `| ${f.label} | ${fmt(f.bare)} | ${fmt(f.pstore)} | ${fmt(f.full)} | ${f.target ?? ""} | ${f.unit} |`),
     "",
-    "What the running instance keeps, after boot with an empty store (`E.getSizeOf`, shared parts counted in each):",
+    "What the running instance keeps, after boot with an empty store (`E.getSizeOf` of each field that is not a function; mangled names; shared parts counted in each):",
     "",
     "| object | variables |",
     "| --- | ---: |",
