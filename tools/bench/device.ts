@@ -72,14 +72,14 @@ async function run(bin: string, dir: string, code: string, callgrind?: string, f
   });
   clearTimeout(timer);
   if (status !== 0) throw new Error(`${code.slice(0, 60)}: the interpreter exited with ${status}:\n${out.slice(-800)}`);
-  const file = join(dir, RESULTS);
-  const results = existsSync(file)
-    ? readFileSync(file, "latin1")
+  const resultFile = join(dir, RESULTS);
+  const results = existsSync(resultFile)
+    ? readFileSync(resultFile, "latin1")
         .split("\n")
         .filter((l) => l)
         .map((l) => JSON.parse(l))
     : [];
-  rmSync(file, { force: true });
+  rmSync(resultFile, { force: true });
   let instructions: number | undefined;
   if (callgrind) {
     const m = /^summary:\s*(\d+)/m.exec(readFileSync(callgrind, "latin1"));
