@@ -101,7 +101,7 @@ const service = createService({
 function once(call: (a: any, b: any, c: any, d: any, e: any, f: any) => void) {
   return function (a: any, b: any, c: any, d: any, e: any, f: any) {
     const streams = main.streams;
-    clearTimeout(streams.drop);
+    if (streams.drop) clearTimeout(streams.drop);
     streams.drop = setTimeout(function () {
       streams.drop = undefined;
       Modules.removeCached(SERVICE_MODULE);

@@ -170,9 +170,10 @@ for(var k in r.core)if(typeof r.core[k]!="function")o.push(["core."+k,E.getSizeO
       await run(
         bin,
         empty,
-        `require("pstore").pmsg("x");var u0=${USAGE},f=[];${hostList}f.push(${USAGE}-u0);require("pstore").list();f.push(${USAGE}-u0);` +
+        // The host's calls keep the service module until the host has been silent for 2 s.
+        `require("pstore").pmsg("x");var u0=${USAGE},f=[];${hostList}setTimeout(function(){f.push(${USAGE}-u0);require("pstore").list();f.push(${USAGE}-u0);` +
           `require("pstore").read(require("pstore").list()[0].name);f.push(${USAGE}-u0);require("pstore").status();f.push(${USAGE}-u0);` +
-          p("f") + QUIT,
+          p("f") + "quit();},2500);",
       ),
       "host calls",
     ) as number[];
@@ -230,7 +231,7 @@ for(var k in r.core)if(typeof r.core[k]!="function")o.push(["core."+k,E.getSizeO
       { label: "the rest (after boot − bare − module text)", pstore: afterBoot - bareUsage - text, full: fullBoot - bareUsage - text, target: "≤ 300", unit: "vars" },
       { label: `records in the full store (${FILL_BYTES}-byte payloads; ${filled} written)`, pstore: 0, full: records, unit: "records" },
       { label: "variables per stored record", pstore: 0, full: records ? Math.round(((fullBoot - afterBoot) / records) * 100) / 100 : 0, target: "≤ 2", unit: "vars" },
-      { label: "left after a host list (l)", pstore: calls[0], target: "≤ 60", unit: "vars" },
+      { label: "left 2.5 s after a host list (l)", pstore: calls[0], target: "≤ 60", unit: "vars" },
       { label: "left after list()", pstore: calls[1], target: "≤ 60", unit: "vars" },
       { label: "left after read()", pstore: calls[2], target: "≤ 60", unit: "vars" },
       { label: "left after status()", pstore: calls[3], target: "≤ 60", unit: "vars" },
