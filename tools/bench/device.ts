@@ -118,7 +118,7 @@ const USAGE = "process.memory().usage";
 /** Fills every zone of the running store to its last page (ring zones keep their spare), through the core. */
 const FILL = `var r=require("pstore").running(),c=r.core,st=require("pstore").status().backends[0].zones;
 require("pstore").list();Modules.removeCached("pstoresvc");
-var pl=new Uint8Array(${FILL_BYTES}).fill(65),n=0;
+var pl=new Uint8Array(${FILL_BYTES}),n=0;pl.fill(65);
 st.forEach(function(z){var per=Math.floor((z.bytesFree/z.pages-24)/(52+${FILL_BYTES}));
 var k=per*(z.policy=="keep-first"?z.pages:z.pages-1);for(var i=0;i<k;i++)if(c.write(z.types[0],13,pl))n++;});`;
 
