@@ -12,7 +12,10 @@ import { addStoreReads } from "../pstore/core-read";
 import type { Runtime } from "./runtime";
 import { addRuntimeReads } from "./runtime-read";
 import { SERVICE_MODULE, createService } from "./service";
-import { boot, settings } from "./boot-init";
+import { boot, settings, watchAppSwitches } from "./boot-init";
+import { captureConsole } from "./console-capture";
+import { board } from "pstore-board";
+import { createDeviceFlash } from "../hal/device/flash";
 
 declare function btoa(binary: string): string;
 declare var Modules: { removeCached(name: string): void };
@@ -47,6 +50,22 @@ function running(): Runtime {
   return view;
 }
 
+/**
+ * What a dump reads: the running instance, or for the storage backend a view of it with the Storage area and raw
+ * flash, which the resident module leaves out (only a dump needs them, and this module is dropped after use).
+ */
+function dumpTarget(): Runtime {
+  const r = running();
+  if (PSTORE_BACKEND !== "storage") return r;
+  return {
+    board_: board,
+    settings_: r.settings_,
+    hal: { flash: createDeviceFlash(), retained: r.hal.retained },
+    dumpInfo: r.dumpInfo,
+    dumpRead: r.dumpRead,
+  } as unknown as Runtime;
+}
+
 export function list(): object[] {
   return running().list();
 }
@@ -76,10 +95,10 @@ const service = createService({
   erase: erase,
   status: status,
   dumpInfo: function () {
-    return running().dumpInfo();
+    return dumpTarget().dumpInfo();
   },
   dumpRead: function (area, offset, length) {
-    return running().dumpRead(area, offset, length);
+    return dumpTarget().dumpRead(area, offset, length);
   },
   crc32: function (data) {
     return running().hal.crc32(data);
@@ -121,4 +140,4 @@ export const i = once(service.i);
 export const d = once(service.d);
 
 // For the main module's start(): boot-only code (boot-init.ts).
-export { boot, settings };
+export { boot, settings, watchAppSwitches, captureConsole };

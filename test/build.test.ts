@@ -188,11 +188,15 @@ test("Bangle.js 2 also gets the App Loader metadata", async (t) => {
   t.is(metadata.version, pkg.version);
   t.deepEqual(metadata.supports, ["BANGLEJS2"]);
   t.deepEqual(metadata.provides_modules, ["pstore"]);
+  // Numbered boot files run first (apps/boot/bootupdate.js), 0 first of all.
   t.deepEqual(metadata.storage, [
-    { name: "pstore.boot.js", url: "pstore.boot.js" },
+    { name: "pstore.0.boot.js", url: "pstore.boot.js" },
     { name: "pstore", url: "pstore.js" },
     { name: "pstoresvc", url: "pstore.svc.js" },
   ]);
+  // What pstore creates there, for the App Loader to remove with the app: the settings and the 16 page files.
+  const pages = Array.from({ length: 16 }, (_, i) => ({ name: `pst${i}` }));
+  t.deepEqual(metadata.data, [{ name: "pstore.json" }, ...pages]);
   const puck = await buildBoard("PUCKJS", { outDir, entries: { boot: bootEntry } });
   t.false(puck.files.some((file) => file.endsWith("metadata.json")));
 });

@@ -4,12 +4,15 @@
 // marker comes back "dropped", with no file (it has no content, its index line is the whole record).
 
 import {
+  COMMIT_WORD,
   Codec,
   Flag,
   RECORD_HEADER_SIZE,
   RecordType,
   decodeRecordHeader,
+  getU32,
   recordCrc,
+  recordSize,
   reasonName,
   typeName,
   type DecodedRecordHeader,
@@ -18,18 +21,19 @@ import { heatshrinkDecompress } from "../../pstore/heatshrink";
 import { lz4Decompress } from "../../pstore/lz4";
 import { crc32 } from "../../hal/sim/crc";
 import { decodeTrace } from "./ftrace-text";
-import type { RecordOutcome } from "./record-index";
+import { replText } from "../protocol/repl-text";
+import { codecName, type RecordOutcome } from "./record-json";
 import { checkRecordName } from "./safe-names";
 
 /** No real record comes near this; a header claiming more is not trusted with an allocation. */
 export const MAX_ORIGINAL_LENGTH = 16 * 1024 * 1024;
 
-const CODEC_NAMES = ["raw", "lz4", "heatshrink"];
 const CODEC_SUFFIX = ["raw", "lz4", "hs"];
 const TEXT_TYPES: number[] = [RecordType.Dmesg, RecordType.Console, RecordType.Pmsg, RecordType.Event];
 
 export interface RecordFile {
-  name: string;
+  /** Appended to the name the record is archived under: "" for the content, ".raw", ".corrupt", ".enc.lz4"… */
+  suffix: string;
   data: Uint8Array;
 }
 
@@ -39,24 +43,13 @@ export interface DecodedRecord {
   header?: DecodedRecordHeader;
   outcome: RecordOutcome;
   problem?: string;
-  /** Files to write into the record's boot folder. */
+  /** Files to write into the record's boot folder; the first one is what `pstore cat` prints. */
   files: RecordFile[];
-  /** Decoded content as text, for text types and decoded traces: feeds dmesg.txt and the summary. */
+  /** Decoded content as text (the view, without REPL control codes), for text types and traces: dmesg.txt, summary. */
   text?: string;
   storedLength: number;
-}
-
-export function codecName(codec: number): string {
-  return CODEC_NAMES[codec] ?? `codec${codec}`;
-}
-
-export function flagNames(flags: number): string[] {
-  const names: string[] = [];
-  if (flags & Flag.TimeValid) names.push("time");
-  if (flags & Flag.Truncated) names.push("truncated");
-  if (flags & Flag.Drop) names.push("drop");
-  if (flags & Flag.FtraceNames) names.push("ftrace-names");
-  return names;
+  /** Record CRC of every part, 8 hex digits each, when every part verified; empty for a corrupt record. */
+  crcs: string[];
 }
 
 export function describeHeader(h: DecodedRecordHeader): string {
@@ -75,8 +68,9 @@ export function decodeRecord(name: string, parts: Uint8Array[]): DecodedRecord {
     header,
     outcome: "corrupt",
     problem: `${name}: ${problem}`,
-    files: [{ name: `${name}.corrupt`, data: joinedRaw }],
+    files: [{ suffix: ".corrupt", data: joinedRaw }],
     storedLength: joinedRaw.length,
+    crcs: [],
   });
 
   if (parts.length === 0) return corrupt("no parts arrived");
@@ -98,12 +92,16 @@ export function decodeRecord(name: string, parts: Uint8Array[]): DecodedRecord {
       return corrupt(`part ${i}: header says ${h.storedLength} payload bytes but only ${part.length - RECORD_HEADER_SIZE} arrived`, first);
     }
     if (recordCrc(crc32, part, h.storedLength) !== h.recordCrc) return corrupt(`part ${i}: record CRC does not match the payload`, first);
+    // The commit word is written last (FORMAT.md): without it the record is not complete, whatever the CRC says.
+    if (part.length !== recordSize(h.storedLength) || getU32(part, part.length - 4) !== COMMIT_WORD) {
+      return corrupt(`part ${i}: no commit word after the payload (${part.length} bytes, ${recordSize(h.storedLength)} expected)`, first);
+    }
     headers.push(h);
     payloads.push(part.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + h.storedLength));
   }
   const header = headers[0];
   const stored = Buffer.concat(payloads);
-  const base = { name, header, storedLength: stored.length };
+  const base = { name, header, storedLength: stored.length, crcs: headers.map((h) => h.recordCrc.toString(16).padStart(8, "0")) };
   if (isDropMarker(header, stored)) {
     return {
       ...base,
@@ -121,25 +119,29 @@ export function decodeRecord(name: string, parts: Uint8Array[]): DecodedRecord {
       ...base,
       outcome: "undecoded",
       problem: `${name}: ${(error as Error).message}`,
-      files: [{ name: `${name}.enc.${CODEC_SUFFIX[header.codec] ?? `codec${header.codec}`}`, data: stored }],
+      files: [{ suffix: `.enc.${CODEC_SUFFIX[header.codec] ?? `codec${header.codec}`}`, data: stored }],
     };
   }
 
   if (header.type === RecordType.Ftrace) {
     try {
       const text = decodeTrace(decoded, header);
-      return { ...base, outcome: "ok", files: [{ name, data: Buffer.from(text, "utf8") }], text };
+      return { ...base, outcome: "ok", files: [{ suffix: "", data: Buffer.from(text, "utf8") }], text };
     } catch (error) {
       return {
         ...base,
         outcome: "undecoded",
         problem: `${name}: trace does not decode: ${(error as Error).message}`,
-        files: [{ name: `${name}.undecoded`, data: decoded }],
+        files: [{ suffix: ".undecoded", data: decoded }],
       };
     }
   }
-  const text = TEXT_TYPES.includes(header.type) ? new TextDecoder().decode(decoded) : undefined;
-  return { ...base, outcome: "ok", files: [{ name, data: decoded }], text };
+  if (!TEXT_TYPES.includes(header.type)) return { ...base, outcome: "ok", files: [{ suffix: "", data: decoded }] };
+  // The text view leaves out the REPL's control codes; when that changes anything, the bytes as stored go beside it.
+  const asStored = new TextDecoder().decode(decoded);
+  const text = replText(asStored);
+  const files = text === asStored ? [{ suffix: "", data: decoded }] : [{ suffix: "", data: Buffer.from(text, "utf8") }, { suffix: ".raw", data: decoded }];
+  return { ...base, outcome: "ok", files, text };
 }
 
 /** Header only, no payload: what a full keep-first or priority zone writes in place of the record (FORMAT.md). */

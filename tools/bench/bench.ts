@@ -28,6 +28,8 @@ interface Plan {
   boards?: string[];
   flashBoards?: string[];
   bootCounts: number[];
+  /** Records per pull in the archive section. */
+  archiveCounts: number[];
 }
 
 /** The quick run's corpus: the first file, cut to this many bytes. */
@@ -39,8 +41,8 @@ function plan(quick: boolean): Plan {
   const corpus = quick ? [{ name: full[0].name, data: full[0].data.subarray(0, QUICK_CORPUS_BYTES) }] : full;
   const text = (full.find((f) => f.name === PAYLOAD_TEXT) ?? full[0]).data;
   return quick
-    ? { corpus, text, minMs: 5, boards: ["PUCKJS"], flashBoards: ["PUCKJS", "LINUX"], bootCounts: [10, 100] }
-    : { corpus, text, minMs: 250, bootCounts: [10, 100, 1000] };
+    ? { corpus, text, minMs: 5, boards: ["PUCKJS"], flashBoards: ["PUCKJS", "LINUX"], bootCounts: [10, 100], archiveCounts: [100, 400] }
+    : { corpus, text, minMs: 250, bootCounts: [10, 100, 1000], archiveCounts: [1000, 4000] };
 }
 
 async function section<T>(run: () => Promise<T>): Promise<Section<T>> {
@@ -89,6 +91,11 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     const { benchSerialPull } = await import("./serial-pull");
     return { rows: await benchSerialPull(p.text) };
   });
+  say("archive");
+  const archive = await section(async () => {
+    const { benchArchive } = await import("./archive");
+    return { rows: await benchArchive(p.archiveCounts, p.text) };
+  });
   const meta: BenchMeta = {
     date: new Date(started).toISOString(),
     command,
@@ -102,7 +109,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     seconds: (Date.now() - started) / 1000,
     corpus: p.corpus.map((f) => ({ file: f.name, bytes: f.data.length })),
   };
-  return { meta, codecs, bundles, flashCost, bootScan, decode, serialPull };
+  return { meta, codecs, bundles, flashCost, bootScan, decode, serialPull, archive };
 }
 
 interface CliArgs {

@@ -26,7 +26,7 @@ import type { BackendName, BoardDefinition, CodecName } from "../../boards/types
 import { validateBoard } from "../../boards/validate";
 import { formatFinding, gate, type Finding } from "./gate";
 import { hoistFunctionDeclarations } from "./hoist";
-import { SERVICE_MODULE } from "../../firmware/service";
+import { BANGLE_BOOT_FILE, MODULE_FILE, SERVICE_FILE, dataFiles } from "./installed-files";
 import { editGenerated, type Edit, type SourceMap } from "./sourcemap";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -49,8 +49,8 @@ const BUDGET_ENFORCED = new Set(["PUCKJS"]);
 const BANGLE_APP_BOARDS = new Set(["BANGLEJS", "BANGLEJS2"]);
 
 export const BUNDLE_FILES: Record<BundleKind, string> = { module: "pstore.js", svc: "pstore.svc.js", boot: "pstore.boot.js" };
-/** Storage names of the two modules (the boot code's name depends on the installer). */
-export const MODULE_STORAGE_NAMES = { module: "pstore", svc: SERVICE_MODULE } as const;
+/** Storage names of the two modules. */
+export const MODULE_STORAGE_NAMES = { module: MODULE_FILE, svc: SERVICE_FILE } as const;
 const DEFAULT_ENTRIES: Record<BundleKind, string> = {
   module: join(ROOT, "firmware/module.ts"),
   svc: join(ROOT, "firmware/svc.ts"),
@@ -420,10 +420,11 @@ export async function bangleMetadata(boardName: string): Promise<object> {
     supports: [boardName],
     provides_modules: ["pstore"],
     storage: [
-      { name: "pstore.boot.js", url: BUNDLE_FILES.boot },
+      { name: BANGLE_BOOT_FILE, url: BUNDLE_FILES.boot },
       { name: MODULE_STORAGE_NAMES.module, url: BUNDLE_FILES.module },
       { name: MODULE_STORAGE_NAMES.svc, url: BUNDLE_FILES.svc },
     ],
+    data: dataFiles(getBoard(boardName)).map((name) => ({ name })),
   };
 }
 

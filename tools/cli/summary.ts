@@ -33,8 +33,9 @@ export function shortDeviceId(deviceId: string): string {
   return printable(deviceId.replace(/^(\S+ [0-9a-fA-F]{4})[0-9a-fA-F]{5,}$/, "$1…"), 60);
 }
 
+/** The story of the records this pull archived (not those an earlier pull had): what happened last, and why. */
 export function storyOf(result: CollectResult): string {
-  const records = [...result.records].sort((a, b) => a.entry.boot - b.entry.boot || (a.entry.seq - b.entry.seq) | 0);
+  const records = result.records.filter((r) => r.written).sort((a, b) => a.entry.boot - b.entry.boot || (a.entry.seq - b.entry.seq) | 0);
   const reasons = new Set(records.map((r) => r.entry.reason));
   const errorsIn = (list: typeof records) =>
     list.flatMap((r) => (r.text ? [...r.text.matchAll(new RegExp(ERROR_LINE, "g"))].map((m) => m[1]) : []));
@@ -50,7 +51,8 @@ export function storyOf(result: CollectResult): string {
   const worst = Object.keys(REASON_STORY).find((r) => reasons.has(r));
   if (error) return `${worst ? REASON_STORY[worst] + ": " : ""}'${printable(error, 70)}'`;
   if (worst) return REASON_STORY[worst];
-  return records.length ? "no crash recorded" : "nothing stored";
+  if (records.length) return "no crash recorded";
+  return result.records.length ? "nothing new" : "nothing stored";
 }
 
 /** "2 later crashes not kept (zone full: drop markers dmesg-flash-9, dmesg-flash-14)", per record type; a long list of markers shows its ends. */
@@ -84,7 +86,7 @@ export function formatSummary(deviceId: string, result: CollectResult, archiveRo
           formatWhen(r.entry.time, r.entry.uptimeMs),
           formatBytes(r.entry.originalBytes),
           (r.written ? r.entry.outcome : "already archived") + (r.erased ? ", erased" : ""),
-          r.entry.outcome === "dropped" ? "(index only)" : r.entry.files.map((f) => relative(archiveRoot, `${r.folder}/${f}`)).join(" "),
+          r.entry.outcome === "dropped" ? "(index only)" : relative(archiveRoot, `${r.folder}/${r.entry.files[0]}`),
         ]),
       ).trimEnd(),
     );
@@ -93,6 +95,7 @@ export function formatSummary(deviceId: string, result: CollectResult, archiveRo
   const drops = droppedLine(result);
   if (drops) lines.push(drops);
   for (const problem of result.refused) lines.push(`not archived: ${printable(problem, 200)}`);
+  for (const problem of result.notErased) lines.push(`not erased: ${printable(problem, 200)}`);
   if (result.gone.length) {
     const n = result.gone.length;
     lines.push(`${n} listed record${n === 1 ? " was" : "s were"} overwritten on the device before ${n === 1 ? "it" : "they"} could be fetched: ${result.gone.join(", ")}`);
