@@ -43,8 +43,19 @@ export function settings(options: PstoreOptions | undefined, running: boolean): 
 /** Boot scan, retained-RAM commit, reset reason and boot event of a new Runtime (runtime-start.ts). */
 export function boot(r: Runtime): void {
   const pending = r.core.pending_;
-  for (let i = 0; i < pending.length; i++) if (!pending[i].open) addZoneOpen(pending[i] as ZonedBackend);
+  const opened: any[] = [];
+  for (let i = 0; i < pending.length; i++) {
+    if (!pending[i].open) {
+      addZoneOpen(pending[i] as ZonedBackend);
+      opened.push(pending[i]);
+    }
+  }
   startRuntime(r, createDeviceReset(board.resetReason.kind, board.resetReason.register), board.resetReason.kind);
+  // The scan's code is this module's: the running backends keep none of it.
+  for (let i = 0; i < opened.length; i++) {
+    delete opened[i].open;
+    delete opened[i].lastBoot;
+  }
 }
 
 /**

@@ -33,10 +33,21 @@ function createCodec(): PayloadCodec | undefined {
   return undefined;
 }
 
-// The read side and the host service live in the service module (firmware/svc.ts), loaded on first use.
+// The read side and the host service live in the service module (firmware/svc.ts), loaded for each call and
+// dropped after it.
 function svc(): any {
   return load(SERVICE_MODULE);
 }
+
+function drop(): void {
+  Modules.removeCached(SERVICE_MODULE);
+}
+
+/**
+ * For the service module, which is dropped between calls: the host's stream in progress, and the timer that drops
+ * the module once the host is silent.
+ */
+export const streams: { job: object | null; drop: any } = { job: null, drop: undefined };
 
 /**
  * Starts pstore (once per run: later calls check their options, then return). Run from boot code, before the
@@ -79,25 +90,25 @@ export function start(options?: PstoreOptions): void {
     setTimeout(idle, settings.idleSeconds * 1000);
   } finally {
     // Loaded again when the host or the application asks for records.
-    Modules.removeCached(SERVICE_MODULE);
+    drop();
   }
 }
 
-export function list(): object[] {
-  return svc().list();
+/** A call of the service module's read side, which is dropped again once it returns. */
+function viaService(name: string): (arg?: any) => any {
+  return function (arg) {
+    try {
+      return svc()[name](arg);
+    } finally {
+      drop();
+    }
+  };
 }
 
-export function read(name: string): string | Uint8Array {
-  return svc().read(name);
-}
-
-export function erase(name: string): boolean {
-  return svc().erase(name);
-}
-
-export function status(): object {
-  return svc().status();
-}
+export const list: () => object[] = viaService("list");
+export const read: (name: string) => string | Uint8Array = viaService("read");
+export const erase: (name: string) => boolean = viaService("erase");
+export const status: () => object = viaService("status");
 
 /** Stores an application message; returns its record name once committed. Throws when it cannot keep it. */
 export function pmsg(message: string | Uint8Array): string {

@@ -117,14 +117,19 @@ interface CliArgs {
   /** undefined: no JSON; "-": JSON on stdout instead of the table; else a file. */
   json?: string;
   markdown?: string;
+  /** Only the real-interpreter section (tools/bench/device.ts); --markdown then replaces that section of FILE. */
+  device?: true;
   help: boolean;
 }
 
 const USAGE = `Usage: npm run bench -- [--quick] [--json [FILE]] [--markdown FILE]
+       npm run bench -- --device [--json [FILE]] [--markdown FILE]
 
   --quick          a few seconds: small corpus slice, PUCKJS (and LINUX for flash cost), short timings
   --json [FILE]    write the results as JSON to FILE (without FILE: to stdout, instead of the table)
   --markdown FILE  write the report as Markdown (docs/PERFORMANCE.md holds the latest full run)
+  --device         only what pstore costs on the real interpreter (ESPRUINO_BIN, valgrind for instruction
+                   counts); with --markdown it replaces that file's section "On the real interpreter"
   -h, --help       this text
 `;
 
@@ -134,6 +139,7 @@ export function parseBenchArgs(argv: string[]): CliArgs {
     const arg = argv[i];
     const next = argv[i + 1];
     if (arg === "--quick") args.quick = true;
+    else if (arg === "--device") args.device = true;
     else if (arg === "-h" || arg === "--help") args.help = true;
     else if (arg === "--json") {
       args.json = next !== undefined && !next.startsWith("-") ? next : "-";
@@ -160,6 +166,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const command = ["npm run bench", ...(argv.length ? ["--", ...argv] : [])].join(" ");
+  if (args.device) return deviceMain(args, command);
   let sectionStart = performance.now();
   let current: SectionName | undefined;
   const progress = (name?: SectionName) => {
@@ -180,6 +187,23 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`bench: not available: ${missing.join(", ")}\n`);
     return 1;
   }
+  return 0;
+}
+
+async function deviceMain(args: CliArgs, command: string): Promise<number> {
+  const { benchDevice, deviceMarkdown, writeDeviceSection } = await import("./device");
+  let results;
+  try {
+    results = await benchDevice();
+  } catch (error) {
+    process.stderr.write(`bench --device: not available: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const markdown = deviceMarkdown(results, command);
+  if (args.json === "-") process.stdout.write(JSON.stringify(results, null, 2) + "\n");
+  else process.stdout.write(markdown);
+  if (args.json && args.json !== "-") writeFileSync(args.json, JSON.stringify(results, null, 2) + "\n");
+  if (args.markdown) writeDeviceSection(args.markdown, markdown);
   return 0;
 }
 
