@@ -4,5 +4,8 @@ import { register } from "tsx/esm/api";
 
 register();
 const { main } = await import("../tools/cli/main.ts");
-// Exit at once: an open port or a lingering timer must not keep a finished command alive.
-process.exit(await main(process.argv.slice(2)));
+const code = await main(process.argv.slice(2));
+// Exit once stdout and stderr have drained (a pipe read slowly must get every byte), but at once after that: an
+// open port or a lingering timer must not keep a finished command alive.
+await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((done) => stream.write("", done))));
+process.exit(code);

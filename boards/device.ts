@@ -15,6 +15,8 @@ export interface DeviceBoard {
   /** The region's erase units in address order: worked out by the build for a device bundle (deviceBoard). */
   pages?: Page[];
   region?: { addr: number; size: number };
+  /** The Storage area, on boards whose backend keeps its pages there: what `pstore dump` reads. */
+  storage?: { addr: number; size: number };
   storagePageSize: number;
   retained?: BoardDefinition["retained"];
   resetReason: BoardDefinition["resetReason"];
@@ -42,12 +44,13 @@ export function deviceBoard(board: BoardDefinition): DeviceBoard {
     out.region = { addr: region.addr, size: region.size };
     out.pages = pagesOf(board);
   }
+  if (board.backend === "storage") out.storage = { addr: board.storage.addr, size: board.storage.size };
   if (board.retained && board.features.retained) out.retained = board.retained;
   return out;
 }
 
 /** Fields only boot-time code (the service module) reads: the resident module's board leaves them out (residentBoard). */
-export type BootOnlyField = "zones" | "backend" | "codec" | "features" | "storagePageSize" | "jsVars" | "lz4HashBits" | "timing" | "resetReason";
+export type BootOnlyField = "zones" | "backend" | "codec" | "features" | "storage" | "storagePageSize" | "jsVars" | "lz4HashBits" | "timing" | "resetReason";
 
 /** What the resident module (crash path, hooks, idle work) reads of the board; a DeviceBoard is one too. */
 export type ResidentBoard = Omit<DeviceBoard, BootOnlyField> & Partial<Pick<DeviceBoard, BootOnlyField>>;

@@ -9,6 +9,7 @@ import { createDeviceReset } from "../hal/device/reset";
 import { PstoreOptions, Settings, resolveSettings } from "./config";
 import type { Runtime } from "./runtime";
 import { startRuntime } from "./runtime-start";
+import { ramCode } from "./ram-code";
 
 /** Espruino's root scope, where the console devices (USB, Bluetooth, Serial1, Telnet) live. */
 declare var global: any;
@@ -42,6 +43,27 @@ export function settings(options: PstoreOptions | undefined, running: boolean): 
 /** Boot scan, retained-RAM commit, reset reason and boot event of a new Runtime (runtime-start.ts). */
 export function boot(r: Runtime): void {
   const pending = r.core.pending_;
-  for (let i = 0; i < pending.length; i++) if (!pending[i].open) addZoneOpen(pending[i] as ZonedBackend);
+  const opened: any[] = [];
+  for (let i = 0; i < pending.length; i++) {
+    if (!pending[i].open) {
+      addZoneOpen(pending[i] as ZonedBackend);
+      opened.push(pending[i]);
+    }
+  }
   startRuntime(r, createDeviceReset(board.resetReason.kind, board.resetReason.register), board.resetReason.kind);
+  // The scan's code is this module's: the running backends keep none of it.
+  for (let i = 0; i < opened.length; i++) {
+    delete opened[i].open;
+    delete opened[i].lastBoot;
+  }
+}
+
+/**
+ * Puts a load() in place that sets `ending.switching` first: a load() is an app switch (on Bangle.js every one), which
+ * the `kill` hook then tells from a shutdown. Compiled into RAM, so a load() still works once an upload has replaced
+ * the module's file (the App Loader's last step).
+ */
+export function watchAppSwitches(ending: { switching: boolean }): void {
+  const root = typeof global !== "undefined" ? global : globalThis;
+  root.load = ramCode("(function(n,s){return function(f){s.switching=true;n(f)}})")(root.load, ending);
 }

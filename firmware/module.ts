@@ -12,17 +12,14 @@ import { Tracer } from "../pstore/ftrace";
 import { SERVICE_MODULE } from "./service";
 import type { PstoreOptions, Settings } from "./config";
 import { Runtime, createRuntime } from "./runtime";
+import type { ConsoleCapture } from "./console-capture";
 
-/** Espruino's root scope, where the console devices (USB, Bluetooth, Serial1, Telnet) live. */
-declare var global: any;
-declare var globalThis: any;
 declare var Modules: { removeCached(name: string): void };
 /** An indirect call: the bundler leaves it to Espruino's require at run time (a Storage module). */
 const load: (name: string) => any = require;
 
 let rt: Runtime | undefined;
-/** While the console is captured: the device a host last typed on, where console output goes. */
-let forwardTo: any;
+let capture: ConsoleCapture | undefined;
 
 /** The running instance (the service module reads it too); throws before start(). */
 export function running(): Runtime {
@@ -36,48 +33,21 @@ function createCodec(): PayloadCodec | undefined {
   return undefined;
 }
 
-/**
- * Console capture that keeps the REPL: everything printed reaches LoopbackB, goes into the ring and on to the
- * link a host last typed on (at first the console device at start); what a host types on the console device at
- * start, USB, Bluetooth or Telnet goes into LoopbackA's REPL through LoopbackB. `force` keeps a new connection
- * from taking the console back. The `consoleDevice` option pins one device instead (e.g. when the application
- * uses Bluetooth UART for its own protocol). A Loopback device is never forwarded to: it would feed LoopbackB.
- */
-function captureConsole(r: Runtime, start: string | undefined, pinned: string): void {
-  const root = typeof global !== "undefined" ? global : globalThis;
-  const names = pinned ? [pinned] : [start, "USB", "Bluetooth", "Telnet"];
-  const listen = function (device: any) {
-    device.on("data", function (d: string) {
-      forwardTo = device;
-      LoopbackB.write(d);
-    });
-  };
-  forwardTo = undefined;
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i];
-    const device = name && name.indexOf("Loopback") && names.indexOf(name) === i ? root[name] : undefined;
-    if (device && device.on) {
-      if (!forwardTo) forwardTo = device;
-      listen(device);
-    }
-  }
-  LoopbackB.on("data", function (d: string) {
-    r.consoleData(d);
-    if (forwardTo) forwardTo.write(d);
-  });
-  E.setConsole(LoopbackA, { force: true });
-}
-
-/** The console device now: E.getConsole() where the firmware has it, else process.env.CONSOLE. */
-function consoleName(): string | undefined {
-  const e: any = E;
-  return (e.getConsole ? e.getConsole() : (process.env as any).CONSOLE) || undefined;
-}
-
-// The read side and the host service live in the service module (firmware/svc.ts), loaded on first use.
+// The read side and the host service live in the service module (firmware/svc.ts), loaded for each call and
+// dropped after it.
 function svc(): any {
   return load(SERVICE_MODULE);
 }
+
+function drop(): void {
+  Modules.removeCached(SERVICE_MODULE);
+}
+
+/**
+ * For the service module, which is dropped between calls: the host's stream in progress, and the timer that drops
+ * the module once the host is silent.
+ */
+export const streams: { job: object | null; drop: any } = { job: null, drop: undefined };
 
 /**
  * Starts pstore (once per run: later calls check their options, then return). Run from boot code, before the
@@ -103,12 +73,15 @@ export function start(options?: PstoreOptions): void {
     E.on("errorFlag", function (flags: string[]) {
       r.errorFlags(flags);
     });
+    const ending = { switching: false };
+    init.watchAppSwitches(ending);
     E.on("kill", function () {
-      r.kill();
+      if (ending.switching) r.appSwitch();
+      else r.kill();
       // A forced console outlives reset() and load(): hand it back, or the next boot would find LoopbackA.
-      if (forwardTo) E.setConsole(forwardTo, { force: false });
+      if (capture) capture.e();
     });
-    if (settings.capture) captureConsole(r, consoleName(), settings.consoleDevice);
+    if (settings.capture) capture = init.captureConsole(r.consoleData, settings.consoleDevice);
     // Erases run one per tick, a moment apart, so the interpreter (and its watchdog) keeps running between them;
     // with nothing to erase the device wakes only every idleSeconds.
     const idle = function () {
@@ -117,25 +90,25 @@ export function start(options?: PstoreOptions): void {
     setTimeout(idle, settings.idleSeconds * 1000);
   } finally {
     // Loaded again when the host or the application asks for records.
-    Modules.removeCached(SERVICE_MODULE);
+    drop();
   }
 }
 
-export function list(): object[] {
-  return svc().list();
+/** A call of the service module's read side, which is dropped again once it returns. */
+function viaService(name: string): (arg?: any) => any {
+  return function (arg) {
+    try {
+      return svc()[name](arg);
+    } finally {
+      drop();
+    }
+  };
 }
 
-export function read(name: string): string | Uint8Array {
-  return svc().read(name);
-}
-
-export function erase(name: string): boolean {
-  return svc().erase(name);
-}
-
-export function status(): object {
-  return svc().status();
-}
+export const list: () => object[] = viaService("list");
+export const read: (name: string) => string | Uint8Array = viaService("read");
+export const erase: (name: string) => boolean = viaService("erase");
+export const status: () => object = viaService("status");
 
 /** Stores an application message; returns its record name once committed. Throws when it cannot keep it. */
 export function pmsg(message: string | Uint8Array): string {
@@ -172,6 +145,6 @@ export const traceObject: (obj: any, prefix: string) => any = PSTORE_FTRACE
 /** For the service module: where its frames go. Straight to the host: through the captured console the frames
  * would fill the ring, then the console records, which the next pull would fetch again. */
 export function toHost(line: string): void {
-  if (forwardTo) forwardTo.write(line + "\r\n");
+  if (capture && capture.t) capture.t.write(line + "\r\n");
   else print(line);
 }

@@ -17,9 +17,10 @@ export function addRuntimeReads(target: Runtime): void {
     return r.meta.type === RecordType.Ftrace ? bytes : bytesToText(bytes);
   };
   target.dumpInfo = function (this: Runtime) {
-    const region = this.board_.region;
+    // The flash backend's region, or the whole Storage area the storage backend's files pstore.p0, pstore.p1, … live in.
+    const area = this.settings_.backend === "flash" ? this.board_.region : this.board_.storage;
     return {
-      spans: region && this.hal.flash && this.settings_.backend === "flash" ? [{ addr: region.addr, size: region.size }] : [],
+      spans: area && this.hal.flash ? [{ addr: area.addr, size: area.size }] : [],
       retained: this.hal.retained ? this.hal.retained.size : 0,
     };
   };

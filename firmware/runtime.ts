@@ -48,6 +48,11 @@ export interface Runtime {
    */
   kill(): void;
   /**
+   * E.on('kill') of a load(): an app switch, not the end of the run. Writes nothing; the retained breadcrumb says
+   * "reset" and the retained console tail goes with the app, so the next start records no crash and no console.
+   */
+  appSwitch(): void;
+  /**
    * Idle work from a timer: one erase or page preparation, the periodic console flush, the clean-run check.
    * Returns whether more erase work is waiting (the caller then comes back soon rather than after idleSeconds).
    */
@@ -160,6 +165,15 @@ export function createRuntime(
         }
       } catch (e) {
         unsaved("at shutdown", e);
+      }
+    },
+    appSwitch: function () {
+      if (typeof PSTORE_RETAINED === "undefined" || PSTORE_RETAINED) {
+        const ram = core.ram;
+        if (ram) {
+          ram.setBoot(core.boot);
+          ram.setBreadcrumb(Reason.Reset);
+        }
       }
     },
     tick: function () {

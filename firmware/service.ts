@@ -64,6 +64,11 @@ export interface ServiceTarget {
   print(line: string): void;
   /** Runs `fn` from the idle loop: `function (fn) { setTimeout(fn, 0); }`. */
   defer(fn: () => void): void;
+  /**
+   * Where the stream in progress is kept when the service itself is loaded for each request and dropped after
+   * (on the device): an object that outlives it. Default: the service's own.
+   */
+  streams?: { job: object | null };
 }
 
 /** What a record listing entry must have for the bulk call `a`. */
@@ -121,7 +126,7 @@ function clamp(value: number, low: number, high: number): number {
 
 export function createService(target: ServiceTarget): Service {
   // The stream in progress; a new request replaces it, so a host that gave up on a window is not kept waiting.
-  var job: object | null = null;
+  var streams = target.streams || { job: null };
 
   function send(id: number, kind: FrameKind, arg: number, payload: Uint8Array) {
     var text = target.base64(payload);
@@ -138,12 +143,12 @@ export function createService(target: ServiceTarget): Service {
   }
 
   function fail(id: number, error: unknown) {
-    job = null;
+    streams.job = null;
     sendJson(id, FrameKind.Error, 0, String(error));
   }
 
   function answer(id: number, compute: () => unknown) {
-    job = null;
+    streams.job = null;
     try {
       sendJson(id, FrameKind.End, 0, compute());
     } catch (e) {
@@ -154,15 +159,15 @@ export function createService(target: ServiceTarget): Service {
   function pace(id: number, count: number, emit: (index: number) => void, finish: () => void) {
     var token = {};
     var index = 0;
-    job = token;
+    streams.job = token;
     function step() {
-      if (job !== token) return;
+      if (streams.job !== token) return;
       try {
         if (index < count) {
           emit(index++);
           target.defer(step);
         } else {
-          job = null;
+          streams.job = null;
           finish();
         }
       } catch (e) {
@@ -199,7 +204,7 @@ export function createService(target: ServiceTarget): Service {
   }
 
   function begin(id: number, start: () => void) {
-    job = null;
+    streams.job = null;
     try {
       start();
     } catch (e) {

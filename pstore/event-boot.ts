@@ -63,7 +63,10 @@ export function bootEvent(core: Pstore, events: Events, hal: Hal, reset: ResetRe
       if (core.committed) info.console = core.committed;
     }
   }
-  if (reason === Reason.None) reason = Reason.Reset;
+  // On Bangle.js a register that reads 0 says nothing (old bootloaders clear it before the firmware starts) and,
+  // without retained RAM, most starts are app switches (every one a load(), after which it reads 0 too).
+  const bangle = typeof PSTORE_BOARD !== "undefined" && (PSTORE_BOARD === "BANGLEJS2" || PSTORE_BOARD === "BANGLEJS");
+  if (reason === Reason.None || (bangle && !ram && raw === 0)) reason = Reason.Reset;
   info.cause = reasonName(reason);
   core.lastResetReason = info.cause;
   let record: string | undefined;

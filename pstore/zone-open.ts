@@ -17,17 +17,57 @@ import {
   seqNewer,
   typeFromName,
 } from "./format";
-import { Entry, Mark, PageState, Policy, Zone, ZoneState, ZonedBackend, complete } from "./zone";
+import { INDEX_WORDS, Mark, PageState, Policy, Zone, ZoneState, ZonedBackend, complete, ixPage, ixSeq, ixPush } from "./zone";
 
-/** Bytes read at a time when checking that a page is blank (never a whole page in RAM). */
-const BLANK_CHUNK = 256;
+/** Bytes read at a time when checking that a page is blank (a whole page could be a 128 KB sector). */
+const BLANK_CHUNK = 1024;
 
-function bySeq(a: Entry, b: Entry): number {
-  return (a.seq - b.seq) | 0;
+/** Whether one of the first `count` zones (already sorted by sortIndex with `next`) indexes sequence number `seq`. */
+function indexed(zones: Zone[], count: number, seq: number, next: number): boolean {
+  const key = (seq - next) >>> 0;
+  for (let y = 0; y < count; y++) {
+    const z = zones[y];
+    let lo = 0;
+    let hi = z.n_;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (((ixSeq(z, mid) - next) >>> 0) < key) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < z.n_ && ixSeq(z, lo) === seq) return true;
+  }
+  return false;
 }
 
-function byValue(a: number, b: number): number {
-  return a - b;
+/** 2^21: sort keys are (sequence number) * SORT_SPAN + (position in medium order), exact in a double. */
+const SORT_SPAN = 2097152;
+
+/**
+ * Sorts the index of z by sequence number, oldest first counting from `next` (the next sequence number) round
+ * the 32-bit circle, and keeps only the first copy of a repeated number in medium order (only copied data
+ * repeats one), also when a zone before zones[y] (earlier on the medium) indexes the number already. The sort is the
+ * interpreter's own, over a Float64Array of keys.
+ */
+function sortIndex(zones: Zone[], y: number, next: number): void {
+  const z = zones[y];
+  const n = z.n_;
+  const keys = new Float64Array(n);
+  for (let k = 0; k < n; k++) keys[k] = ((ixSeq(z, k) - next) >>> 0) * SORT_SPAN + k;
+  keys.sort();
+  const old = z.ix_;
+  const ix = new Uint32Array(Math.max(n, 8) * INDEX_WORDS);
+  let kept = 0;
+  let last = -1;
+  for (let j = 0; j < n; j++) {
+    const k = keys[j] % SORT_SPAN;
+    const q = Math.floor(keys[j] / SORT_SPAN);
+    if (q === last || indexed(zones, y, (q + next) >>> 0, next)) continue;
+    last = q;
+    ix.set(old.subarray(k * INDEX_WORDS, (k + 1) * INDEX_WORDS), kept * INDEX_WORDS);
+    kept++;
+  }
+  z.ix_ = ix;
+  z.n_ = kept;
 }
 
 /**
@@ -35,10 +75,10 @@ function byValue(a: number, b: number): number {
  * within 2^31 of each other (all the writer produces) that is the serial-arithmetic newest; with forged numbers
  * spread around the circle it is the start that runs longest before reusing a number on the medium. 1 when empty.
  */
-function nextSeqAfter(seqs: number[]): number {
-  const n = seqs.length;
+function nextSeqAfter(seqs: Float64Array, n: number): number {
   if (!n) return 1;
-  seqs.sort(byValue);
+  seqs = seqs.subarray(0, n);
+  seqs.sort();
   let top = seqs[n - 1];
   let gap = (seqs[0] - top) >>> 0;
   for (let k = 1; k < n; k++) {
@@ -52,10 +92,9 @@ function nextSeqAfter(seqs: number[]): number {
 
 /** True when page i holds a part of a complete record of z. */
 function holdsLive(z: Zone, i: number): boolean {
-  const list = z.entries_;
-  for (let k = 0; k < list.length; ) {
+  for (let k = 0; k < z.n_; ) {
     const n = complete(z, k);
-    for (let j = k; j < k + n; j++) if (list[j].page_ === i) return true;
+    for (let j = k; j < k + n; j++) if (ixPage(z, j) === i) return true;
     k += n || 1;
   }
   return false;
@@ -73,23 +112,36 @@ export function addZoneOpen(b: ZonedBackend): void {
     const config = inner.config_;
     const name = b.name;
     const dev = inner.device_();
-    const s: ZoneState = { dev_: dev, zones_: [], state_: [], erases_: [], end_: [], firstSeq_: [], nextSeq_: 1 };
+    const pages = dev.pageCount;
+    const s: ZoneState = {
+      dev_: dev,
+      zones_: [],
+      state_: new Uint8Array(pages),
+      erases_: new Uint32Array(pages),
+      end_: new Uint32Array(pages),
+      firstSeq_: new Float64Array(pages),
+      nextSeq_: 1,
+    };
     const state = s.state_;
     const erases = s.erases_;
     const end = s.end_;
     const firstSeq = s.firstSeq_;
     const types: RecordType[] = [];
-    /** The indexed part of each sequence number, over every zone of the backend. */
-    const seen: { [seq: string]: Entry } = {};
-    /** Every sequence number on the medium (FORMAT.md "Sequence and boot counters at boot"). */
-    const seqs: number[] = [];
+    /** Every sequence number on the medium (FORMAT.md "Sequence and boot counters at boot"): seqCount of them. */
+    let seqs = new Float64Array(64);
+    let seqCount = 0;
     maxBoot = 0;
 
     const size = function (i: number): number {
       return dev.pageSize(i);
     };
     const noteSeq = function (q: number): void {
-      seqs.push(q);
+      if (seqCount === seqs.length) {
+        const grown = new Float64Array(seqCount * 2);
+        grown.set(seqs);
+        seqs = grown;
+      }
+      seqs[seqCount++] = q;
     };
     const noteBoot = function (n: number): void {
       if (n > maxBoot) maxBoot = n;
@@ -97,7 +149,7 @@ export function addZoneOpen(b: ZonedBackend): void {
     /** True when page i is all 0xFF from `from` on. */
     const blank = function (i: number, from: number): boolean {
       const n = size(i);
-      for (let off = from; off < n; off += BLANK_CHUNK) if (!isErased(dev.read(i, off, Math.min(BLANK_CHUNK, n - off)))) return false;
+      for (let off = from; off < n; off += BLANK_CHUNK) if (!isErased(crc, dev.read(i, off, Math.min(BLANK_CHUNK, n - off)))) return false;
       return true;
     };
 
@@ -118,7 +170,7 @@ export function addZoneOpen(b: ZonedBackend): void {
       let off = PAGE_HEADER_SIZE;
       while (off + RECORD_OVERHEAD <= n) {
         const hb = dev.read(i, off, RECORD_HEADER_SIZE);
-        if (isErased(hb)) {
+        if (isErased(crc, hb)) {
           // Free space only if blank to the end: a write must never land on bytes someone else programmed.
           if (!blank(i, off + RECORD_HEADER_SIZE)) off = n;
           break;
@@ -133,7 +185,7 @@ export function addZoneOpen(b: ZonedBackend): void {
           const next = off + RECORD_HEADER_SIZE;
           if (next + RECORD_OVERHEAD <= n) {
             const nb = dev.read(i, next, RECORD_HEADER_SIZE);
-            if (isErased(nb) || decodeRecordHeader(nb, crc)) {
+            if (isErased(crc, nb) || decodeRecordHeader(nb, crc)) {
               off = next;
               continue;
             }
@@ -144,25 +196,16 @@ export function addZoneOpen(b: ZonedBackend): void {
         noteSeq(h.seq);
         noteBoot(h.boot);
         if (firstSeq[i] === Mark.NoRecord) firstSeq[i] = h.seq;
-        if (!h.erased && recordIntact(crc, dev.read(i, off, len), h)) {
-          const e = h as any as Entry;
-          e.page_ = i;
-          e.off_ = off;
-          // Only copied data repeats a sequence number: the first copy in medium order is indexed, the others are
-          // remembered so that erasing the record erases them too.
-          const first = seen[h.seq];
-          if (first) (first.copies_ || (first.copies_ = [])).push(e);
-          else {
-            seen[h.seq] = e;
-            z.entries_.push(e);
-          }
-        }
+        // Copies (copied data repeats a sequence number) are indexed here and dropped by the sort, which keeps the
+        // first in medium order; erasing the record finds the others on the medium.
+        if (!h.erased && recordIntact(crc, dev.read(i, off, len), h)) ixPush(z, h, i, off);
         off += len;
       }
       end[i] = off;
     };
 
-    const scan = function (z: Zone): void {
+    /** Scans the pages of z; returns its number of empty pages. */
+    const scan = function (z: Zone): number {
       let known = 0;
       let empty = 0;
       for (let i = z.first_; i < z.end_; i++) {
@@ -175,7 +218,13 @@ export function addZoneOpen(b: ZonedBackend): void {
         if (state[i] === PageState.Blank || (state[i] === PageState.Ready && end[i] === PAGE_HEADER_SIZE)) empty++;
         if (firstSeq[i] !== Mark.NoRecord && (z.cur_ < 0 || seqNewer(firstSeq[i], firstSeq[z.cur_]))) z.cur_ = i;
       }
-      z.entries_.sort(bySeq);
+      return empty;
+    };
+
+    /** Orders the index of zone y (once every zone is scanned and the next sequence number known); picks its current page. */
+    const settle = function (y: number, empty: number): void {
+      const z = s.zones_[y];
+      sortIndex(s.zones_, y, s.nextSeq_);
       // A ring or priority zone without an empty page gets its spare back when idle erases a page holding no live
       // record. If that page is the current one, a write into it first would leave the zone with no spare and
       // nothing to reclaim (and the next boot would give up the oldest page): the next write takes a page instead.
@@ -201,14 +250,18 @@ export function addZoneOpen(b: ZonedBackend): void {
       const part = (min - PAGE_HEADER_SIZE - RECORD_OVERHEAD - (policy === Policy.Ring ? 0 : RECORD_OVERHEAD)) & ~3;
       const parts = Math.min(255, policy === Policy.KeepFirst ? c.pages : c.pages - 1);
       if (parts < 1 || part < 4) throw new Error(where + c.pages + " pages of " + min + " bytes cannot hold a record as " + c.policy);
-      s.zones_.push({ name_: c.name, types_: zt, policy_: policy, first_: page, end_: page + c.pages, part_: part, parts_: parts, entries_: [], lost_: 0, cur_: -1 });
+      s.zones_.push({ name_: c.name, types_: zt, policy_: policy, first_: page, end_: page + c.pages, part_: part, parts_: parts, ix_: new Uint32Array(8 * INDEX_WORDS), n_: 0, lost_: 0, cur_: -1 });
       page += c.pages;
     }
-    for (let y = 0; y < s.zones_.length; y++) scan(s.zones_[y]);
-    s.nextSeq_ = nextSeqAfter(seqs);
+    const empties: number[] = [];
+    for (let y = 0; y < s.zones_.length; y++) empties.push(scan(s.zones_[y]));
+    s.nextSeq_ = nextSeqAfter(seqs, seqCount);
+    for (let y = 0; y < s.zones_.length; y++) settle(y, empties[y]);
     b.types = types;
     b.set_(s);
+    // Power lost before the idle erase: giving up the oldest page now gives the crash path its spare after the next idle.
+    for (let y = 0; y < s.zones_.length; y++) if (s.zones_[y].policy_ === Policy.Ring) b.spare_(s.zones_[y]);
     const log = inner.log_;
-    if (log) for (let y = 0; y < s.zones_.length; y++) log("pstore: zone " + s.zones_[y].name_ + ": " + s.zones_[y].entries_.length + " parts, " + inner.emptyCount_(s.zones_[y]) + " empty pages");
+    if (log) for (let y = 0; y < s.zones_.length; y++) log("pstore: zone " + s.zones_[y].name_ + ": " + s.zones_[y].n_ + " parts, " + inner.emptyCount_(s.zones_[y]) + " empty pages");
   };
 }

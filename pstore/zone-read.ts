@@ -1,17 +1,26 @@
 // The read side of a zoned backend (zone.ts): listing, reading, erasing by name and status. Nothing on the crash
-// path or in the boot scan needs it, so on the device it lives in the service module (firmware/svc.ts), which adds
-// it to the running backends on first use; on the host createZonedBackend adds it at once.
+// path or in the boot scan needs it, so on the device it lives in the service module (firmware/svc.ts), which
+// makes it for each call and drops it after; on the host createZonedBackend adds it to the backend at once.
+// The index holds where each part is; everything else comes from the part's header on the medium.
 
-import type { BackendStatus, RecordMeta, ZoneStatus } from "./backend";
-import { ERASE_MARK_OFFSET, Flag, PAGE_HEADER_SIZE, RECORD_HEADER_SIZE, RECORD_OVERHEAD, decodeRecordHeader, recordIntact, recordName, recordSize } from "./format";
+import type { Backend, BackendStatus, RecordMeta, ZoneStatus } from "./backend";
+import { DecodedRecordHeader, ERASE_MARK_OFFSET, Flag, PAGE_HEADER_SIZE, RECORD_HEADER_SIZE, RECORD_OVERHEAD, decodeRecordHeader, recordIntact, recordName, recordSize } from "./format";
 import { POLICY_NAMES } from "../boards/zone-check";
-import { Entry, PageState, Zone, ZoneInternals, ZonedBackend, complete } from "./zone";
+import { PageState, Zone, ZoneInternals, ZonedBackend, complete, ixOff, ixPage, ixRemove, ixSeq } from "./zone";
 
-/** The metadata of the record whose first part is entries_[k] of z, stored by backend `name`. */
-function recordMeta(z: Zone, k: number, name: string): RecordMeta {
-  const e = z.entries_[k];
-  let stored = 0;
-  for (let j = k; j < k + e.parts; j++) stored += z.entries_[j].storedLength;
+/** What a backend's read side offers. */
+export type BackendReads = Pick<Backend, "list" | "read" | "readPayload" | "erase" | "status">;
+
+/** The header of indexed part k of z, as on the medium (the boot scan checked it). */
+function header(s: ZoneInternals, z: Zone, k: number): DecodedRecordHeader {
+  return decodeRecordHeader(s.dev_.read(ixPage(z, k), ixOff(z, k), RECORD_HEADER_SIZE), s.crc_)!;
+}
+
+/** The metadata of the record whose first part is part k of z, stored by backend `name`. */
+function recordMeta(s: ZoneInternals, z: Zone, k: number, name: string): RecordMeta {
+  const e = header(s, z, k);
+  let stored = e.storedLength;
+  for (let j = k + 1; j < k + e.parts; j++) stored += header(s, z, j).storedLength;
   return {
     name: recordName(e.type, name, e.seq),
     backend: name,
@@ -29,23 +38,53 @@ function recordMeta(z: Zone, k: number, name: string): RecordMeta {
   };
 }
 
-/** The zone holding complete record `seq` and its parts, or undefined. */
-function locate(s: ZoneInternals, seq: number): { z: Zone; parts: Entry[] } | undefined {
+/** The zone holding complete record `seq`, its first part's place in the index and its part count, or undefined. */
+function locate(s: ZoneInternals, seq: number): { z: Zone; k: number; parts: number } | undefined {
   for (let y = 0; y < s.zones_.length; y++) {
     const z = s.zones_[y];
     let k = 0;
-    while (k < z.entries_.length && z.entries_[k].seq !== seq) k++;
-    if (k < z.entries_.length && complete(z, k)) return { z: z, parts: [].slice.call(z.entries_, k, k + z.entries_[k].parts) };
+    while (k < z.n_ && ixSeq(z, k) !== seq) k++;
+    const parts = k < z.n_ ? complete(z, k) : 0;
+    if (parts) return { z: z, k: k, parts: parts };
   }
   return undefined;
 }
 
-function readPart(s: ZoneInternals, e: Entry): Uint8Array {
-  return s.dev_.read(e.page_, e.off_, recordSize(e.storedLength));
+/** Part k of z as stored (header … commit word). */
+function readPart(s: ZoneInternals, z: Zone, k: number): Uint8Array {
+  return s.dev_.read(ixPage(z, k), ixOff(z, k), recordSize(header(s, z, k).storedLength));
 }
 
-function markErased(s: ZoneInternals, e: Entry): void {
-  s.dev_.program(e.page_, e.off_ + ERASE_MARK_OFFSET, new Uint8Array(4));
+function markErased(s: ZoneInternals, page: number, off: number): void {
+  s.dev_.program(page, off + ERASE_MARK_OFFSET, new Uint8Array(4));
+}
+
+/**
+ * Marks erased every intact, unerased part on the backend's pages whose sequence number lies in seq .. seq +
+ * parts - 1: the copies of a record's parts (copied data repeats sequence numbers). Reads only headers, jumping by
+ * each record's length.
+ */
+function eraseParts(s: ZoneInternals, seq: number, parts: number): void {
+  const dev = s.dev_;
+  for (let y = 0; y < s.zones_.length; y++) {
+    const z = s.zones_[y];
+    for (let i = z.first_; i < z.end_; i++) {
+      if (s.state_[i] !== PageState.Ready) continue;
+      for (let off = PAGE_HEADER_SIZE; off + RECORD_OVERHEAD <= s.end_[i]; ) {
+        const h = decodeRecordHeader(dev.read(i, off, RECORD_HEADER_SIZE), s.crc_);
+        if (!h) {
+          off += RECORD_HEADER_SIZE;
+          continue;
+        }
+        // A forged length beyond the page ends the page, as in the boot scan.
+        if (h.storedLength > s.end_[i]) break;
+        const len = recordSize(h.storedLength);
+        if (off + len > s.end_[i]) break;
+        if (!h.erased && ((h.seq - seq) >>> 0) < parts && recordIntact(s.crc_, dev.read(i, off, len), h)) markErased(s, i, off);
+        off += len;
+      }
+    }
+  }
 }
 
 function zoneStatus(s: ZoneInternals, z: Zone): ZoneStatus {
@@ -76,10 +115,10 @@ function zoneStatus(s: ZoneInternals, z: Zone): ZoneStatus {
     if (s.isEmpty_(i) && n - PAGE_HEADER_SIZE > crashFree) crashFree = n - PAGE_HEADER_SIZE;
   }
   if (z.cur_ >= 0 && size(z.cur_) - end[z.cur_] > crashFree) crashFree = size(z.cur_) - end[z.cur_];
-  for (let k = 0; k < z.entries_.length; k++) {
+  for (let k = 0; k < z.n_; k++) {
     if (complete(z, k)) {
       records++;
-      if (z.entries_[k].flags & Flag.Drop) drops++;
+      if (header(s, z, k).flags & Flag.Drop) drops++;
     }
   }
   return {
@@ -99,61 +138,70 @@ function zoneStatus(s: ZoneInternals, z: Zone): ZoneStatus {
   };
 }
 
-/** Gives a zoned backend its list, read, readPayload, erase and status. */
-export function addZoneReads(b: ZonedBackend): void {
-  b.list = function () {
-    const zones = b.in_().zones_;
-    const out: RecordMeta[] = [];
-    for (let y = 0; y < zones.length; y++) for (let k = 0; k < zones[y].entries_.length; k++) if (complete(zones[y], k)) out.push(recordMeta(zones[y], k, b.name));
-    return out;
-  };
-  b.read = function (seq, part) {
-    const s = b.in_();
-    const at = locate(s, seq);
-    return at && at.parts[part] ? readPart(s, at.parts[part]) : undefined;
-  };
-  /** The payload, parts joined and each part's CRC checked again; undefined if gone or damaged. */
-  b.readPayload = function (m) {
-    const s = b.in_();
-    const at = locate(s, m.seq);
-    if (!at) return undefined;
-    let total = 0;
-    for (let j = 0; j < at.parts.length; j++) total += at.parts[j].storedLength;
-    const out = new Uint8Array(total);
-    total = 0;
-    for (let j = 0; j < at.parts.length; j++) {
-      const e = at.parts[j];
-      const img = readPart(s, e);
-      const h = decodeRecordHeader(img, s.crc_);
-      if (!h || h.seq !== e.seq || !recordIntact(s.crc_, img, h)) return undefined;
-      out.set(img.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + e.storedLength), total);
-      total += e.storedLength;
-    }
-    return out;
-  };
-  /** Programs the erase mark of every part and of every copy still in place; false when there is no such complete record. */
-  b.erase = function (seq) {
-    const s = b.in_();
-    const at = locate(s, seq);
-    if (!at) return false;
-    const list = at.z.entries_;
-    list.splice(list.indexOf(at.parts[0]), at.parts.length);
-    for (let j = 0; j < at.parts.length; j++) {
-      const e = at.parts[j];
-      markErased(s, e);
-      const copies = e.copies_ || [];
-      for (let c = 0; c < copies.length; c++) {
-        // The copy's page may have been erased and reused since the scan: mark only the same unerased header.
-        const h = decodeRecordHeader(s.dev_.read(copies[c].page_, copies[c].off_, RECORD_HEADER_SIZE), s.crc_);
-        if (h && h.seq === e.seq && !h.erased) markErased(s, copies[c]);
+/** A zoned backend's list, read, readPayload, erase and status. */
+export function zoneReads(b: ZonedBackend): BackendReads {
+  return {
+    list: function () {
+      const s = b.in_();
+      const out: RecordMeta[] = [];
+      for (let y = 0; y < s.zones_.length; y++) {
+        const z = s.zones_[y];
+        for (let k = 0; k < z.n_; k++) if (complete(z, k)) out.push(recordMeta(s, z, k, b.name));
       }
-    }
-    return true;
+      return out;
+    },
+    read: function (seq, part) {
+      const s = b.in_();
+      const at = locate(s, seq);
+      return at && part >= 0 && part < at.parts ? readPart(s, at.z, at.k + part) : undefined;
+    },
+    /** The payload, parts joined and each part's CRC checked again; undefined if gone or damaged. */
+    readPayload: function (m) {
+      const s = b.in_();
+      const at = locate(s, m.seq);
+      if (!at) return undefined;
+      const imgs: Uint8Array[] = [];
+      let total = 0;
+      for (let j = 0; j < at.parts; j++) {
+        const img = readPart(s, at.z, at.k + j);
+        const h = decodeRecordHeader(img, s.crc_);
+        if (!h || h.seq !== ixSeq(at.z, at.k + j) || !recordIntact(s.crc_, img, h)) return undefined;
+        imgs.push(img.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + h.storedLength));
+        total += h.storedLength;
+      }
+      const out = new Uint8Array(total);
+      total = 0;
+      for (let j = 0; j < imgs.length; j++) {
+        out.set(imgs[j], total);
+        total += imgs[j].length;
+      }
+      return out;
+    },
+    /** Programs the erase mark of every part and of every copy still in place; false when there is no such complete record. */
+    erase: function (seq) {
+      const s = b.in_();
+      const at = locate(s, seq);
+      if (!at) return false;
+      for (let j = 0; j < at.parts; j++) markErased(s, ixPage(at.z, at.k + j), ixOff(at.z, at.k + j));
+      ixRemove(at.z, at.k, at.parts);
+      eraseParts(s, seq, at.parts);
+      return true;
+    },
+    status: function (): BackendStatus {
+      const s = b.in_();
+      const list: ZoneStatus[] = [];
+      for (let y = 0; y < s.zones_.length; y++) list.push(zoneStatus(s, s.zones_[y]));
+      return { name: b.name, state: "ok", nextSeq: s.nextSeq_, zones: list };
+    },
   };
-  b.status = function (): BackendStatus {
-    const s = b.in_();
-    const list: ZoneStatus[] = [];
-    for (let y = 0; y < s.zones_.length; y++) list.push(zoneStatus(s, s.zones_[y]));
-    return { name: b.name, state: "ok", nextSeq: s.nextSeq_, zones: list };
-  };
+}
+
+/** Gives a zoned backend (on the host) its read side for good. */
+export function addZoneReads(b: ZonedBackend): void {
+  const r = zoneReads(b);
+  b.list = r.list;
+  b.read = r.read;
+  b.readPayload = r.readPayload;
+  b.erase = r.erase;
+  b.status = r.status;
 }

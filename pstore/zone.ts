@@ -1,6 +1,7 @@
 // Zones over one PageDevice: what the "flash" and "storage" backends share. A zone is a run of pages holding
-// records of some types under one policy (docs/FORMAT.md "Zones"). A small index of intact records stays in RAM;
-// the scan reads only headers, plus each record once to check its CRC.
+// records of some types under one policy (docs/FORMAT.md "Zones"). A packed index of intact record parts stays in
+// RAM (four words of a typed array per part, no object per record); the scan reads only headers, plus each record
+// once to check its CRC. Everything else about a record is read back from its header on demand.
 // Written as one closure (no class): state in local variables keeps the device bundle small.
 
 import type { ZoneConfig } from "../boards/types";
@@ -50,12 +51,49 @@ export enum Mark {
   Protected = -1,
 }
 
-/** An intact, not erased record part in the index. */
-export interface Entry extends RecordHeader {
-  page_: number;
-  off_: number;
-  /** Other intact parts with this sequence number (copied data), not indexed. */
-  copies_?: Entry[];
+/**
+ * Words per indexed part in Zone.ix_: the sequence number, the boot counter, page * PAGE_SPAN + offset, and
+ * type | reason << 8 | part << 16 | parts << 24.
+ */
+export const INDEX_WORDS = 4;
+/** Offsets within a page stay below this (the largest erase unit, an STM32F4 sector, is 128 KB). */
+export const PAGE_SPAN = 131072;
+
+export function ixSeq(z: Zone, k: number): number {
+  return z.ix_[k * INDEX_WORDS];
+}
+export function ixPage(z: Zone, k: number): number {
+  return Math.floor(z.ix_[k * INDEX_WORDS + 2] / PAGE_SPAN);
+}
+export function ixOff(z: Zone, k: number): number {
+  return z.ix_[k * INDEX_WORDS + 2] % PAGE_SPAN;
+}
+/** Byte `b` of the info word: 0 type, 1 reason, 2 part, 3 parts. */
+export function ixInfo(z: Zone, k: number, b: number): number {
+  return (z.ix_[k * INDEX_WORDS + 3] >>> (b * 8)) & 255;
+}
+
+/** Appends an intact part at page i, offset off to the index. */
+export function ixPush(z: Zone, h: RecordHeader, i: number, off: number): void {
+  let ix = z.ix_;
+  const at = z.n_ * INDEX_WORDS;
+  if (at + INDEX_WORDS > ix.length) {
+    // The boot scan leaves room for 8 parts at least.
+    const grown = new Uint32Array(ix.length * 2);
+    grown.set(ix);
+    ix = z.ix_ = grown;
+  }
+  ix[at] = h.seq;
+  ix[at + 1] = h.boot;
+  ix[at + 2] = i * PAGE_SPAN + off;
+  ix[at + 3] = (h.type | (h.reason << 8) | (h.part << 16) | (h.parts << 24)) >>> 0;
+  z.n_++;
+}
+
+/** Removes `count` parts from k on. */
+export function ixRemove(z: Zone, k: number, count: number): void {
+  z.ix_.set(z.ix_.subarray((k + count) * INDEX_WORDS, z.n_ * INDEX_WORDS), k * INDEX_WORDS);
+  z.n_ -= count;
 }
 
 export interface Zone {
@@ -68,8 +106,9 @@ export interface Zone {
   /** Largest payload of one part, and most parts one record may have. */
   part_: number;
   parts_: number;
-  /** Intact, not erased parts, sorted by sequence number. */
-  entries_: Entry[];
+  /** Intact, not erased parts, sorted by sequence number: n_ of them, packed (INDEX_WORDS words each). */
+  ix_: Uint32Array;
+  n_: number;
   /** Drops that left no drop marker (no space even for one). */
   lost_: number;
   /** Page being filled, or -1. */
@@ -79,27 +118,29 @@ export interface Zone {
 /** What every part of a record repeats. */
 type RecordFields = Pick<RecordHeader, "type" | "reason" | "codec" | "flags" | "boot" | "time" | "uptime" | "originalLength">;
 
-/** Number of parts when entries[k] starts a complete record, else 0. */
+/** Number of parts when part k starts a complete record, else 0. */
 export function complete(z: Zone, k: number): number {
-  const list = z.entries_;
-  const e = list[k];
-  if (e.part) return 0;
-  for (let j = 1; j < e.parts; j++) {
-    const p = list[k + j];
-    if (!p || p.seq !== ((e.seq + j) >>> 0) || p.part !== j || p.parts !== e.parts || p.type !== e.type || p.boot !== e.boot) return 0;
+  const ix = z.ix_;
+  const w = k * INDEX_WORDS;
+  const parts = ixInfo(z, k, 3);
+  if (ixInfo(z, k, 2) || k + parts > z.n_) return 0;
+  for (let j = 1; j < parts; j++) {
+    const p = w + j * INDEX_WORDS;
+    // The same type and part count, part j, the next sequence number and the same boot.
+    if (((ix[p + 3] ^ ix[w + 3]) & 0xff0000ff) || ixInfo(z, k + j, 2) !== j || ix[p] !== ((ix[w] + j) >>> 0) || ix[p + 1] !== ix[w + 1]) return 0;
   }
-  return e.parts;
+  return parts;
 }
 
 /** What the boot scan (zone-open.ts) finds and hands to the backend. */
 export interface ZoneState {
   dev_: PageDevice;
   zones_: Zone[];
-  /** Per device page. */
-  state_: PageState[];
-  erases_: number[];
-  end_: number[];
-  firstSeq_: number[];
+  /** Per device page: PageState, erase count, end of the records, first sequence number (Mark.NoRecord when none). */
+  state_: Uint8Array;
+  erases_: Uint32Array;
+  end_: Uint32Array;
+  firstSeq_: Float64Array;
   nextSeq_: number;
 }
 
@@ -118,8 +159,10 @@ export interface ZoneInternals extends ZoneState {
 
 export interface ZonedBackend extends Backend {
   in_(): ZoneInternals;
-  /** Takes over what the boot scan found; a ring found without its spare page gives up its oldest page again. */
+  /** Takes over what the boot scan found. */
   set_(s: ZoneState): void;
+  /** A ring zone found without its spare page and nothing to reclaim gives up its oldest page (boot scan). */
+  spare_(z: Zone): void;
 }
 
 /**
@@ -136,11 +179,11 @@ export function createZonedBackend(
 ): ZonedBackend {
   let dev: PageDevice;
   let zones: Zone[] = [];
-  // Per device page.
-  let state: PageState[] = [];
-  let erases: number[] = [];
-  let end: number[] = [];
-  let firstSeq: number[] = [];
+  // Per device page, from the boot scan (before it there are no zones, so nothing reads them).
+  let state: Uint8Array;
+  let erases: Uint32Array;
+  let end: Uint32Array;
+  let firstSeq: Float64Array;
   let nextSeq = 1;
   let boot = 0;
 
@@ -152,17 +195,22 @@ export function createZonedBackend(
     return dev.pageSize(i);
   }
 
-  /** Per page: the lowest (most important) reason among live records, NotLive when none, Protected when it holds `protect`. */
-  function minReasons(z: Zone, protect: Entry[] | undefined): number[] {
-    const m: number[] = [];
-    const list = z.entries_;
-    for (let i = z.first_; i < z.end_; i++) m[i] = Mark.NotLive;
-    for (let k = 0; k < list.length; ) {
+  /**
+   * Per page: the lowest (most important) reason among live records, NotLive when none, Protected when it is one
+   * of the pages in `protect`.
+   */
+  function minReasons(z: Zone, protect: number[] | undefined): Int16Array {
+    const m = new Int16Array(z.end_);
+    m.fill(Mark.NotLive);
+    for (let k = 0; k < z.n_; ) {
       const n = complete(z, k);
-      for (let j = k; j < k + n; j++) if (list[j].reason < m[list[j].page_]) m[list[j].page_] = list[j].reason;
+      for (let j = k; j < k + n; j++) {
+        const p = ixPage(z, j);
+        if (ixInfo(z, j, 1) < m[p]) m[p] = ixInfo(z, j, 1);
+      }
       k += n || 1;
     }
-    if (protect) for (let j = 0; j < protect.length; j++) m[protect[j].page_] = Mark.Protected;
+    if (protect) for (let j = 0; j < protect.length; j++) m[protect[j]] = Mark.Protected;
     return m;
   }
 
@@ -184,7 +232,7 @@ export function createZonedBackend(
   }
 
   /** Page whose erase idle should do next (needs erasing, or holds no live record), or -1. */
-  function reclaimable(z: Zone, protect: Entry[] | undefined): number {
+  function reclaimable(z: Zone, protect: number[] | undefined): number {
     const m = minReasons(z, protect);
     for (let i = z.first_; i < z.end_; i++) {
       const s = state[i];
@@ -207,7 +255,7 @@ export function createZonedBackend(
    * The page a record of `reason` may displace: ring, the oldest; priority, one whose live records all have a
    * reason >= `reason`, the least important first, then the oldest. -1 when there is none.
    */
-  function victim(z: Zone, reason: number, protect: Entry[] | undefined): number {
+  function victim(z: Zone, reason: number, protect: number[] | undefined): number {
     const m = minReasons(z, protect);
     const priority = z.policy_ === Policy.Priority;
     let best = -1;
@@ -220,9 +268,15 @@ export function createZonedBackend(
 
   /** Forgets the index entries of page i. */
   function drop(z: Zone, i: number): void {
-    const kept: Entry[] = [];
-    for (let k = 0; k < z.entries_.length; k++) if (z.entries_[k].page_ !== i) kept.push(z.entries_[k]);
-    z.entries_ = kept;
+    const ix = z.ix_;
+    let kept = 0;
+    for (let k = 0; k < z.n_; k++) {
+      if (ixPage(z, k) !== i) {
+        if (kept !== k) ix.set(ix.subarray(k * INDEX_WORDS, (k + 1) * INDEX_WORDS), kept * INDEX_WORDS);
+        kept++;
+      }
+    }
+    z.n_ = kept;
     if (z.cur_ === i) z.cur_ = -1;
   }
 
@@ -241,7 +295,7 @@ export function createZonedBackend(
   }
 
   /** One piece of deferred work: an erase (plus prepare) or a prepare. False when there was nothing to do. */
-  function work(z: Zone, protect: Entry[] | undefined): boolean {
+  function work(z: Zone, protect: number[] | undefined): boolean {
     const r = reclaimable(z, protect);
     if (r >= 0) {
       drop(z, r);
@@ -269,7 +323,7 @@ export function createZonedBackend(
   }
 
   /** Gives up the page the policy lets a record of `reason` displace; false when there is none. */
-  function displace(z: Zone, reason: number, protect: Entry[]): boolean {
+  function displace(z: Zone, reason: number, protect: number[]): boolean {
     const v = victim(z, reason, protect);
     if (v >= 0) retire(z, v);
     return v >= 0;
@@ -279,7 +333,7 @@ export function createZonedBackend(
    * A page to continue in. Ring and priority zones keep their last empty page as the crash path's spare: taking
    * it needs another page to become empty at idle (one already pending, or a victim the policy may displace).
    */
-  function acquire(z: Zone, crash: boolean, reason: number, protect: Entry[]): number {
+  function acquire(z: Zone, crash: boolean, reason: number, protect: number[]): number {
     const keepFirst = z.policy_ === Policy.KeepFirst;
     for (;;) {
       const e = emptiest(z);
@@ -293,7 +347,7 @@ export function createZonedBackend(
   }
 
   /** A part's header: the record's fields, this part's place and length. */
-  function partHeader(h: RecordFields, part: number, parts: number, n: number, flags: number): Entry {
+  function partHeader(h: RecordFields, part: number, parts: number, n: number, flags: number): RecordHeader {
     return {
       type: h.type,
       reason: h.reason,
@@ -307,12 +361,11 @@ export function createZonedBackend(
       uptime: h.uptime,
       storedLength: n,
       originalLength: h.originalLength,
-      page_: 0,
-      off_: 0,
     };
   }
 
-  function append(z: Zone, i: number, e: Entry, payload: Uint8Array): Entry {
+  /** Writes a part into page i; returns its sequence number. */
+  function append(z: Zone, i: number, e: RecordHeader, payload: Uint8Array): number {
     e.seq = nextSeq;
     nextSeq = (nextSeq + 1) >>> 0;
     const img = encodeRecord(crc, e, payload);
@@ -324,10 +377,8 @@ export function createZonedBackend(
     dev.program(i, off, img.subarray(0, ERASE_MARK_OFFSET));
     if (n > RECORD_OVERHEAD) dev.program(i, off + RECORD_HEADER_SIZE, img.subarray(RECORD_HEADER_SIZE, n - 4));
     dev.program(i, off + n - 4, img.subarray(n - 4));
-    e.page_ = i;
-    e.off_ = off;
-    z.entries_.push(e);
-    return e;
+    ixPush(z, e, i, off);
+    return e.seq;
   }
 
   /** Pages a record of `n` payload bytes in `parts` parts needs beyond the current page's free space. */
@@ -358,10 +409,10 @@ export function createZonedBackend(
   }
 
   /**
-   * Stores a record (split into parts when needed); returns its first part, or undefined when the policy dropped
-   * it. `crash`: use only prepared space, never erase. Throws when the record could never fit the zone.
+   * Stores a record (split into parts when needed); returns its sequence number, or undefined when the policy
+   * dropped it. `crash`: use only prepared space, never erase. Throws when the record could never fit the zone.
    */
-  function write(z: Zone, req: WriteRequest, crash: boolean): Entry | undefined {
+  function write(z: Zone, req: WriteRequest, crash: boolean): number | undefined {
     const payload = req.payload;
     const n = payload.length;
     const max = z.part_;
@@ -370,7 +421,9 @@ export function createZonedBackend(
     if (parts > z.parts_) throw new Error("zone " + z.name_ + ": " + n + " bytes is larger than the zone holds (" + z.parts_ * max + ")");
     // Keep-first (and crash writes anywhere) must not start a multi-part record that cannot be finished.
     if (pagesNeeded(z, n, parts) > emptyCount(z) && (crash || (keepFirst && reclaimable(z, undefined) < 0))) return dropped(z, req, n);
-    const done: Entry[] = [];
+    // The pages holding the parts written so far: protected from the policy until the record is whole.
+    const done: number[] = [];
+    let seq = 0;
     for (let k = 0; k < parts; k++) {
       const chunk = payload.subarray(k * max, Math.min(n, (k + 1) * max));
       const len = recordSize(chunk.length);
@@ -381,16 +434,18 @@ export function createZonedBackend(
         i = acquire(z, crash, req.reason, done);
         if (i < 0) return dropped(z, req, n);
       }
-      done.push(append(z, i, partHeader(req, k, parts, chunk.length, req.flags), chunk));
+      const q = append(z, i, partHeader(req, k, parts, chunk.length, req.flags), chunk);
+      if (!k) seq = q;
+      done.push(i);
     }
-    return done[0];
+    return seq;
   }
 
   function store(req: WriteRequest, crash: boolean): string | undefined {
     for (let y = 0; y < zones.length; y++) {
       if (zones[y].types_.indexOf(req.type) >= 0) {
-        const e = write(zones[y], req, crash);
-        return e && recordName(e.type, name, e.seq);
+        const seq = write(zones[y], req, crash);
+        return seq === undefined ? undefined : recordName(req.type, name, seq);
       }
     }
     throw new Error(name + ": no zone stores record type " + req.type);
@@ -442,13 +497,11 @@ export function createZonedBackend(
       end = s.end_;
       firstSeq = s.firstSeq_;
       nextSeq = s.nextSeq_;
-      for (let y = 0; y < zones.length; y++) {
-        const z = zones[y];
-        // Power lost before the idle erase: giving up the oldest page now gives the crash path its spare after the next idle.
-        if (z.policy_ === Policy.Ring && !emptyCount(z) && !hasWork(z)) {
-          const v = victim(z, 0, undefined);
-          if (v >= 0) retire(z, v);
-        }
+    },
+    spare_: function (z) {
+      if (!emptyCount(z) && !hasWork(z)) {
+        const v = victim(z, 0, undefined);
+        if (v >= 0) retire(z, v);
       }
     },
   } as ZonedBackend;

@@ -147,7 +147,7 @@ test("raw, lz4 and heatshrink records decode to the original text", (t) => {
     const decoded = decodeRecord("dmesg-flash-17", recordParts({ codec }, stored, original.length));
     t.is(decoded.outcome, "ok", decoded.problem);
     t.is(decoded.text, text);
-    t.deepEqual(decoded.files.map((f) => f.name), ["dmesg-flash-17"]);
+    t.deepEqual(decoded.files.map((f) => f.suffix), [""]);
     t.deepEqual(Buffer.from(decoded.files[0].data), Buffer.from(original));
   }
 });
@@ -171,7 +171,7 @@ test("damaged records are kept raw under a name that says so, never dropped", (t
   const badCrc = decodeRecord("dmesg-flash-17", [flipped]);
   t.is(badCrc.outcome, "corrupt");
   t.regex(badCrc.problem!, /record CRC/);
-  t.deepEqual(badCrc.files.map((f) => f.name), ["dmesg-flash-17.corrupt"]);
+  t.deepEqual(badCrc.files.map((f) => f.suffix), [".corrupt"]);
   t.deepEqual(Buffer.from(badCrc.files[0].data), Buffer.from(flipped));
 
   const short = decodeRecord("dmesg-flash-17", [good[0].subarray(0, 60)]);
@@ -185,7 +185,7 @@ test("damaged records are kept raw under a name that says so, never dropped", (t
   const garbage = new Uint8Array(40).fill(0x41);
   const lz4Bad = decodeRecord("pmsg-flash-9", recordParts({ type: RecordType.Pmsg, seq: 9, codec: Codec.Lz4 }, garbage, 500));
   t.is(lz4Bad.outcome, "undecoded");
-  t.deepEqual(lz4Bad.files.map((f) => f.name), ["pmsg-flash-9.enc.lz4"]);
+  t.deepEqual(lz4Bad.files.map((f) => f.suffix), [".enc.lz4"]);
   t.deepEqual(Buffer.from(lz4Bad.files[0].data), Buffer.from(garbage));
 
   const huge = decodeRecord("pmsg-flash-9", recordParts({ type: RecordType.Pmsg, seq: 9, codec: Codec.Heatshrink }, garbage, 0xfffffff0));
@@ -213,7 +213,7 @@ test("an ftrace record decodes into named call lines", (t) => {
   );
   const cut = decodeRecord("ftrace-flash-5", recordParts({ type: RecordType.Ftrace, seq: 5 }, payload.subarray(0, 12), 12));
   t.is(cut.outcome, "undecoded");
-  t.deepEqual(cut.files.map((f) => f.name), ["ftrace-flash-5.undecoded"]);
+  t.deepEqual(cut.files.map((f) => f.suffix), [".undecoded"]);
 });
 
 /** A device's records in memory, recording every call the pipeline makes. */
@@ -283,7 +283,7 @@ test("collect archives every record, then erases it; the archive has the layout,
   t.is(statSync(join(device, "3", "dmesg.txt")).mode & 0o777, 0o600);
 });
 
-test("pulling twice never duplicates; a kept record is erased on the second pull without a refetch", async (t) => {
+test("pulling twice never duplicates; a kept record is fetched again, found in the archive by its content, and erased", async (t) => {
   const root = tempDir();
   const first = sampleDevice();
   await collectRecords(first, new Archive(root), { erase: false });
@@ -291,7 +291,7 @@ test("pulling twice never duplicates; a kept record is erased on the second pull
   const before = filesUnder(root).map((f) => [f, existsSync(join(root, f)) && statSync(join(root, f)).isFile() ? readFileSync(join(root, f), "utf8") : "dir"]);
   const again = await collectRecords(first, new Archive(root), { erase: true });
   t.true(again.records.every((r) => !r.written && r.erased));
-  t.false(first.calls.slice(first.calls.lastIndexOf("list")).some((c) => c.startsWith("fetch")));
+  t.true(first.calls.slice(first.calls.lastIndexOf("list")).some((c) => c.startsWith("fetch")));
   const index = readFileSync(join(root, "PUCKJS_7f3a1c2b4d5e", "3", "records.jsonl"), "utf8").trim().split("\n");
   t.is(index.length, 2);
   const after = filesUnder(root).map((f) => [f, statSync(join(root, f)).isFile() ? readFileSync(join(root, f), "utf8") : "dir"]);

@@ -52,9 +52,9 @@ const cases: Array<[string, () => Promise<string[]>, ExitCode, RegExp]> = [
   ["pull without --port", async () => ["pull", "--out", out], ExitCode.Usage, /--port is required/],
   ["pull without --out does not open the port", async () => ["pull", "--port", await closedPort()], ExitCode.Usage, /--out is required/],
   ["a port of an unknown scheme", async () => ["list", "--port", "nonsense://x"], ExitCode.Usage, /--port "nonsense:\/\/x": unknown scheme "nonsense:\/\/"; give a serial device .*, tcp:\/\/host:port or ble:\/\/ADDRESS/],
-  ["--baud abc", async () => ["list", "--port", await closedPort(), "--baud", "abc"], ExitCode.Usage, /--baud wants a positive number, got "abc"/],
+  ["--baud abc", async () => ["list", "--port", await closedPort(), "--baud", "abc"], ExitCode.Usage, /--baud wants a number above 0 up to 10000000, got "abc"/],
   ["--timeout -3", async () => ["status", "--port", await closedPort(), "--timeout", "-3"], ExitCode.Usage, /--timeout wants a value, but the next argument starts with "-": write --timeout=VALUE/],
-  ["--timeout=-3", async () => ["status", "--port", await closedPort(), "--timeout=-3"], ExitCode.Usage, /--timeout wants a positive number, got "-3"/],
+  ["--timeout=-3", async () => ["status", "--port", await closedPort(), "--timeout=-3"], ExitCode.Usage, /--timeout wants a number from 0.1 up to 3600, got "-3"/],
   ["-p followed by an option", async () => ["list", "-p", "--json"], ExitCode.Usage, /--port wants a value, but the next argument starts with "-"/],
   ["dump --board NOPE, refused before the port is opened", async () => ["dump", "--port", await closedPort(), "--out", join(dir, "x.img"), "--board", "NOPE"], ExitCode.Usage, /unknown board "NOPE"; valid boards: PUCKJS/],
   ["install --board NOPE", async () => ["install", "--board", "NOPE", "--port", await closedPort()], ExitCode.Usage, /unknown board "NOPE"/],
@@ -111,13 +111,14 @@ test("an archive whose records.jsonl is not JSON stops the pull with exit 4 nami
   const served = await serveHostile(store);
   t.teardown(() => served.close());
   const archive = join(mkdtempSync(join(tmpdir(), "pstore-bad-index-")), "archive");
-  // The hostile device reports no board or serial number: its records go to unknown/<boot>.
-  const boot = join(archive, "unknown", "3");
+  // The hostile device reports board TEST and serial 0123abcd: its records go to TEST_0123abcd/<boot>.
+  const boot = join(archive, "TEST_0123abcd", "3");
   mkdirSync(boot, { recursive: true });
   const index = join(boot, "records.jsonl");
   writeFileSync(index, '{"seq": 1, "name": "dmesg-flash-1"}\n{half a line\n');
   const result = await pstore(["pull", "--port", served.url, "--out", archive]);
-  assertClear(t, result, ExitCode.Archive, /records\.jsonl line 2 is not JSON: fix or move the file before pulling again/, "bad index");
+  assertClear(t, result, ExitCode.Archive, /records\.jsonl line 1 is not a record line: indexLine has no \w+; fix or move the file before pulling again/, "bad index");
+  t.false(/internal error|\n\s+at /.test(result.err), result.err);
   t.deepEqual(erasedOn(served), []);
   t.is(store.length, 2);
   t.is(readFileSync(index, "utf8"), '{"seq": 1, "name": "dmesg-flash-1"}\n{half a line\n');
@@ -133,7 +134,7 @@ test("a device folder that is a symbolic link stops the pull with exit 4; nothin
   mkdirSync(elsewhere);
   const archive = join(base, "archive");
   mkdirSync(archive);
-  symlinkSync(elsewhere, join(archive, "unknown"));
+  symlinkSync(elsewhere, join(archive, "TEST_0123abcd"));
   const result = await pstore(["pull", "--port", served.url, "--out", archive]);
   assertClear(t, result, ExitCode.Archive, /symbolic link/, "symlinked device folder");
   t.deepEqual(readdirSync(elsewhere), []);

@@ -174,10 +174,20 @@ test("pstore pull --port ble://… archives every record once and erases it, acr
   t.is(Math.max(...writes(events)), 20);
   t.deepEqual(store, []);
   t.deepEqual(erasedOn(served).sort(), ["dmesg-flash-11", "dmesg-flash-12", "dmesg-flash-13"]);
-  const boot = join(out, "unknown", "3");
+  const boot = join(out, "TEST_0123abcd", "3");
   const lines = readFileSync(join(boot, "records.jsonl"), "utf8").trim().split("\n").map((line) => JSON.parse(line).name);
   t.deepEqual(lines.sort(), ["dmesg-flash-11", "dmesg-flash-12", "dmesg-flash-13"]);
-  t.deepEqual(readdirSync(boot).sort(), ["dmesg-flash-11", "dmesg-flash-12", "dmesg-flash-13", "dmesg.txt", "records.jsonl"]);
+  // Binary payloads: each text view has the record as stored beside it (NAME.raw).
+  t.deepEqual(readdirSync(boot).sort(), [
+    "dmesg-flash-11",
+    "dmesg-flash-11.raw",
+    "dmesg-flash-12",
+    "dmesg-flash-12.raw",
+    "dmesg-flash-13",
+    "dmesg-flash-13.raw",
+    "dmesg.txt",
+    "records.jsonl",
+  ]);
 });
 
 test("the simulator's real bundles over BLE: a crash is pulled across a drop, and the device is empty after", async (t) => {
@@ -203,7 +213,7 @@ test("the simulator's real bundles over BLE: a crash is pulled across a drop, an
   t.true(longest > 20 && longest <= 61, String(longest));
   const listed = await pstore(["list", "--port", `ble://${PUCK}`, "--json"], withFake({ devices: [device] }));
   t.is(listed.code, ExitCode.Ok, listed.err);
-  t.deepEqual(JSON.parse(listed.out), []);
+  t.deepEqual(JSON.parse(listed.out).records, []);
 });
 
 test("pstore ports lists the BLE devices with a UART beside the serial ports; without Bluetooth it says so in one line", async (t) => {

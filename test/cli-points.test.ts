@@ -81,7 +81,7 @@ test("pstore completion bash completes commands, each command's options, board n
   const result = await pstore(["completion", "bash"]);
   t.is(result.code, ExitCode.Ok, result.err);
   t.deepEqual(bashComplete(result.out, "pstore p"), ["pull", "ports"]);
-  t.deepEqual(bashComplete(result.out, "pstore pull --"), ["--port", "--baud", "--timeout", "--out", "--no-erase", "--json", "--help"]);
+  t.deepEqual(bashComplete(result.out, "pstore pull --"), ["--port", "--baud", "--timeout", "--out", "--no-erase", "--device", "--json", "--help"]);
   t.deepEqual(bashComplete(result.out, "pstore sim --board PI"), ["PIXLJS", "PICO"]);
   t.true(bashComplete(result.out, "pstore list --port ").includes("ble://"));
   const bad = await pstore(["completion", "fish"]);

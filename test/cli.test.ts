@@ -8,6 +8,7 @@ import { createSimHal } from "../hal/sim";
 import { Pstore } from "../pstore/core";
 import { Flag, Reason, RecordType, Codec } from "../pstore/format";
 import { heatshrinkCompress } from "../pstore/heatshrink";
+import type { IndexEntry } from "../tools/archive/record-json";
 import { textToBytes } from "../pstore/codec";
 import { Tracer } from "../pstore/ftrace";
 import { COMMANDS, main } from "../tools/cli/main";
@@ -169,14 +170,16 @@ test("the progress bar draws on a terminal only, and clears its line", (t) => {
 });
 
 test("the summary's story names the last reset and the error just before it, with control characters removed", (t) => {
-  const entry = (seq: number, boot: number, type: string, reason: string) => ({
-    device: "d", boot, seq, name: `${type}-flash-${seq}`, type, reason, codec: "raw", flags: [], parts: 1, time: null,
-    uptimeMs: 0, storedBytes: 1, originalBytes: 1, outcome: "ok" as const, files: [], archivedAt: "",
+  const entry = (seq: number, boot: number, type: string, reason: string): IndexEntry => ({
+    schema: 1, kind: "record", device: "d", boot, seq, name: `${type}-flash-${seq}`, archivedAs: `${type}-flash-${seq}`, backend: "flash",
+    type, typeCode: 0, reason, reasonCode: 0, codec: "raw", codecCode: 0, flags: [], flagBits: 0, parts: 1, time: null,
+    uptimeMs: 0, storedBytes: 1, originalBytes: 1, outcome: "ok" as const, files: [], crcs: [], archivedAt: "",
   });
   const record = (seq: number, boot: number, type: string, reason: string, text?: string) => ({ entry: entry(seq, boot, type, reason), folder: "", text, written: true, erased: true });
   const story = storyOf({
     refused: [],
     gone: [],
+    notErased: [],
     records: [
       record(1, 1, "event", "powerloss", "power on"),
       record(2, 1, "dmesg", "exception", "Uncaught Error: first"),
@@ -189,9 +192,10 @@ test("the summary's story names the last reset and the error just before it, wit
   const running = storyOf({
     refused: [],
     gone: [],
+    notErased: [],
     records: [record(1, 1, "event", "powerloss", "power on"), record(2, 1, "dmesg", "exception", "Uncaught Error: sensor died")],
   });
   t.is(running, "uncaught exception: 'Uncaught Error: sensor died'");
-  t.is(storyOf({ refused: [], gone: [], records: [record(1, 1, "pmsg", "user", "hello")] }), "no crash recorded");
-  t.is(storyOf({ refused: [], gone: [], records: [] }), "nothing stored");
+  t.is(storyOf({ refused: [], gone: [], notErased: [], records: [record(1, 1, "pmsg", "user", "hello")] }), "no crash recorded");
+  t.is(storyOf({ refused: [], gone: [], notErased: [], records: [] }), "nothing stored");
 });

@@ -39,12 +39,23 @@ test("pull over TCP archives every record, erases it, and prints the summary; a 
   const out = join(base, "archive");
   const result = await pstore(["pull", "--port", served.url, "--out", out]);
   t.is(result.code, ExitCode.Ok, result.err);
-  t.regex(result.out, /^3 records from unknown: /);
+  t.regex(result.out, /^3 records from TEST 0123abcd: /);
   t.regex(result.out, /dmesg-flash-11 +dmesg +exception/);
   t.is(store.length, 0);
   t.deepEqual(erasedOn(served), ["dmesg-flash-11", "console-flash-12", "pmsg-flash-13"]);
-  const boot = join(out, "unknown", "3");
-  t.deepEqual(readdirSync(boot).sort(), ["console-flash-12", "dmesg-flash-11", "dmesg.txt", "pmsg-flash-13", "records.jsonl"]);
+  const boot = join(out, "TEST_0123abcd", "3");
+  // The payloads are binary: each text view (control bytes left out) has the bytes as stored beside it, as NAME.raw.
+  t.deepEqual(readdirSync(boot).sort(), [
+    "console-flash-12",
+    "console-flash-12.raw",
+    "dmesg-flash-11",
+    "dmesg-flash-11.raw",
+    "dmesg.txt",
+    "pmsg-flash-13",
+    "pmsg-flash-13.raw",
+    "records.jsonl",
+  ]);
+  t.deepEqual(readFileSync(join(boot, "pmsg-flash-13.raw")), Buffer.from(records()[2].image.subarray(48, 48 + 40)));
   t.is(statSync(join(boot, "console-flash-12")).mode & 0o777, 0o600);
   t.is(statSync(boot).mode & 0o777, 0o700);
   assertSafe(t, base, out, served);
@@ -62,7 +73,7 @@ test("list and --no-erase leave the device as it was; cat prints one record's co
   t.regex(list.out, /^NAME +TYPE +REASON/);
   t.regex(list.out, /console-flash-12 +console +exception +3 /);
   const json = JSON.parse((await pstore(["list", "--port", served.url, "--json"])).out);
-  t.deepEqual(json.map((r: { name: string }) => r.name), ["dmesg-flash-11", "console-flash-12", "pmsg-flash-13"]);
+  t.deepEqual(json.records.map((r: { name: string }) => r.name), ["dmesg-flash-11", "console-flash-12", "pmsg-flash-13"]);
   const base = tempDir();
   const kept = await pstore(["pull", "--port", served.url, "--out", join(base, "archive"), "--no-erase"]);
   t.is(kept.code, ExitCode.Ok, kept.err);
@@ -147,7 +158,7 @@ test("hostile device, a record whose header claims more payload than it has: arc
   const result = await pstore(["pull", "--port", served.url, "--out", out]);
   t.is(result.code, ExitCode.Data, result.err);
   t.regex(result.out, /corrupt: dmesg-flash-11: part 0: header says 300 payload bytes but only 52 arrived/);
-  t.true(existsSync(join(out, "unknown", "3", "dmesg-flash-11.corrupt")));
+  t.true(existsSync(join(out, "TEST_0123abcd", "3", "dmesg-flash-11.corrupt")));
   t.false(erasedOn(served).includes("dmesg-flash-11"));
   t.deepEqual(store.map((r) => r.meta.name), ["dmesg-flash-11"]);
   assertSafe(t, base, out, served);
@@ -200,11 +211,34 @@ test("pull over a pseudo-terminal pair made by socat (the serial code path)", as
   bridge.kill();
   t.is(result.code, ExitCode.Ok, result.err);
   t.is(store.length, 0);
-  t.deepEqual(readdirSync(join(out, "unknown", "3")).filter((f) => f.endsWith("-11") || f.endsWith("-12") || f.endsWith("-13")).sort(), [
+  t.deepEqual(readdirSync(join(out, "TEST_0123abcd", "3")).filter((f) => f.endsWith("-11") || f.endsWith("-12") || f.endsWith("-13")).sort(), [
     "console-flash-12",
     "dmesg-flash-11",
     "pmsg-flash-13",
   ]);
+});
+
+test("a failed backend: status, list and pull do what they can, name it, and exit 3", async (t) => {
+  const failed = { name: "storage", state: "failed", error: 'Function "subarray" not found!' };
+  const served = await serveHostile(records(), { status: () => ({ board: "LINUX", serial: "1", backends: [failed, { name: "ram", state: "ok" }] }) });
+  t.teardown(() => served.close());
+  const named = /failed backend[^\n]*storage \(failed: Function "subarray" not found!\)/;
+
+  const status = await pstore(["status", "--port", served.url]);
+  t.is(status.code, ExitCode.Device, status.err);
+  t.regex(status.out, /backend storage: failed/);
+  t.regex(status.err, named);
+
+  const list = await pstore(["list", "--port", served.url, "--json"]);
+  t.is(list.code, ExitCode.Device, list.err);
+  t.is(JSON.parse(list.out).records.length, records().length, "the records the device could list are listed");
+  t.regex(list.err, named);
+
+  const out = join(tempDir(), "archive");
+  const pull = await pstore(["pull", "--port", served.url, "--out", out]);
+  t.is(pull.code, ExitCode.Device, pull.err);
+  t.regex(pull.err, named);
+  t.is(readdirSync(join(out, "LINUX_1"), { recursive: true }).filter((f) => String(f).endsWith("records.jsonl")).length > 0, true, "what could be pulled is archived");
 });
 
 test("the simulator over TCP: a crash, a pull without erase, then dump and decode find the same records", async (t) => {
@@ -239,6 +273,25 @@ test("the simulator over TCP: a crash, a pull without erase, then dump and decod
   t.deepEqual(JSON.parse(fromImage.out).records.map((r: { name: string }) => r.name).filter((n: string) => n !== "console-ram-0").sort(), names);
 });
 
+test("a storage-backend board's dump holds its Storage area: decode finds the records a pull finds", async (t) => {
+  const base = tempDir();
+  const sim = await startSim(["--board", "LINUX", "--listen", "tcp://127.0.0.1:0"]);
+  t.teardown(() => void sim.child.kill("SIGKILL"));
+  await typeOn(sim.address, "~crash boom in Storage");
+  const pulled = await pstore(["pull", "--port", sim.address, "--out", join(base, "archive"), "--no-erase", "--json"]);
+  t.is(pulled.code, ExitCode.Ok, pulled.err);
+  const names = JSON.parse(pulled.out).records.map((r: { name: string }) => r.name).sort();
+  t.true(names.some((n: string) => n.startsWith("dmesg-storage-")), pulled.out);
+
+  const dumped = await pstore(["dump", "--port", sim.address, "--out", join(base, "dump.img")]);
+  t.is(dumped.code, ExitCode.Ok, dumped.err);
+  t.regex(dumped.out, /LINUX storage image, [1-9]\d* pages? in 0x10000000\+256(\.0)? KB/);
+  const fromDump = await pstore(["decode", join(base, "dump.img"), "--out", join(base, "from-dump"), "--json"]);
+  t.is(fromDump.code, ExitCode.Ok, fromDump.err);
+  t.deepEqual(JSON.parse(fromDump.out).records.map((r: { name: string }) => r.name).sort(), names);
+  t.is(await sim.stop(), 0);
+});
+
 test("the simulator on a pseudo-terminal (--pty, socat): a watchdog reset is pulled and erased", async (t) => {
   if (!socat) {
     t.log("socat is not installed: skipping the pseudo-terminal simulator test (CI installs it)");
@@ -259,14 +312,14 @@ test("the simulator on a pseudo-terminal (--pty, socat): a watchdog reset is pul
   const pulled = await pstore(["pull", "--port", sim.address, "--out", out]);
   t.is(pulled.code, ExitCode.Ok, pulled.err);
   const after = await pstore(["list", "--port", sim.address, "--json"]);
-  t.deepEqual(JSON.parse(after.out), []);
+  t.deepEqual(JSON.parse(after.out).records, []);
   t.is(await sim.stop(), 0);
 });
 
 test("install writes the bundles over TCP, checks them by CRC, restarts the device and reads its status", async (t) => {
   const sim = await startSim(["--listen", "tcp://127.0.0.1:0"]);
   t.teardown(() => void sim.child.kill("SIGKILL"));
-  const before = JSON.parse((await pstore(["status", "--port", sim.address, "--json"])).out);
+  const before = JSON.parse((await pstore(["status", "--port", sim.address, "--json"])).out).status;
   const installed = await pstore(["install", "--board", "PUCKJS", "--port", sim.address]);
   t.is(installed.code, ExitCode.Ok, installed.err);
   t.regex(installed.out, /wrote pstore \(\d+ bytes, CRC checked on the device\)/);

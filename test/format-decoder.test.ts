@@ -50,7 +50,10 @@ async function agree(t: ExecutionContext, label: string, bytes: Uint8Array): Pro
       const text = new TextDecoder().decode(fileOf(e, r.name)).split("\n");
       t.true(text[0].startsWith(`# ${r.trace.calls} call`), `${what}: call count`);
       t.deepEqual(text.slice(2, -1), traceLines(r), `${what}: trace`);
-    } else if (r.outcome === "ok") t.deepEqual(fileOf(e, r.name), r.decoded, `${what}: content`);
+    } else if (r.outcome === "ok") {
+      // A text view without the REPL's control codes has the record as stored beside it, as NAME.raw.
+      t.deepEqual(fileOf(e, e.files.includes(`${r.name}.raw`) ? `${r.name}.raw` : r.name), r.decoded, `${what}: content`);
+    }
     else if (r.outcome === "undecoded") t.deepEqual(fileOf(e, e.files[0]), r.type === RecordType.Ftrace && r.decoded ? r.decoded : r.stored, `${what}: kept bytes`);
     else if (r.outcome === "corrupt") t.deepEqual(fileOf(e, `${r.name}.corrupt`), Buffer.concat(r.raw), `${what}: kept parts`);
     else t.deepEqual(e.files, [], `${what}: a drop marker has no file`);
@@ -76,7 +79,7 @@ function cuts(bytes: Uint8Array, image: FlashImage): Array<[string, Uint8Array]>
   return out;
 }
 
-/** What `pstore dump` writes for a storage-backend device that sends each pst file (header and data) as a span. */
+/** What `pstore dump` writes for a storage-backend device that sends each pstore.p file (header and data) as a span. */
 function dumpedStorage(board: BoardDefinition, image: FlashImage, files: Array<{ addr: number; size: number }>): Uint8Array {
   const spans = files.map((f) => ({ addr: f.addr, size: STORAGE_HEADER_BYTES + f.size }));
   const read = (addr: number, size: number) => {

@@ -13,7 +13,7 @@ import { Reason, RecordType } from "../pstore/format";
 import { openStore } from "../tools/fuzz/corpus";
 import { imageFromDump } from "../tools/image/dump-image";
 import { ExitCode } from "../tools/cli/errors";
-import { pstore, startSim } from "./helpers/cli-run";
+import { pstore, serveHostile } from "./helpers/cli-run";
 import { decodeInProcess } from "./helpers/decode-run";
 
 const dir = mkdtempSync(join(tmpdir(), "pstore-format-image-"));
@@ -63,9 +63,10 @@ test("a retained area too small for its header loses only itself; bytes past the
 });
 
 test("pstore dump of a storage-backend device whose service sends no Storage spans fails and writes nothing", async (t) => {
-  const sim = await startSim(["--board", "LINUX", "--listen", "tcp://127.0.0.1:0"]);
-  t.teardown(() => void sim.child.kill("SIGKILL"));
-  const address = sim.address;
+  // A service older than Storage dumps: its storage backend is fine, but dump info lists no span.
+  const served = await serveHostile([], { status: () => ({ board: "LINUX", serial: "1", backends: [{ name: "storage", state: "ok" }] }) });
+  t.teardown(() => served.close());
+  const address = served.url;
   const path = join(dir, "linux.img");
   const dumped = await pstore(["dump", "--port", address, "--out", path]);
   t.is(dumped.code, ExitCode.Data, dumped.err);

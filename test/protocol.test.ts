@@ -6,10 +6,10 @@ import { FrameKind, createService, frameCheck } from "../firmware/service";
 import { decodeRecordHeader, recordIntact } from "../pstore/format";
 import { crc32 } from "../hal/sim/crc";
 import { createLinkedPorts } from "../tools/ports/memory";
-import { DeviceClient, type ClientOptions } from "../tools/protocol/client";
+import { DeviceClient, splitBulkStream, type ClientOptions } from "../tools/protocol/client";
 import { ProtocolError, type ProtocolErrorCode } from "../tools/protocol/errors";
 import { FrameParser, type Frame } from "../tools/protocol/frames";
-import { fakeTarget, HostileDevice, makeRecord, type HostileScript, type StoredRecord } from "./helpers/hostile-device";
+import { fakeTarget, HOSTILE_IDENTITY, HostileDevice, makeRecord, type HostileScript, type StoredRecord } from "./helpers/hostile-device";
 
 // ---- service, function level ---------------------------------------------------------------------------------
 
@@ -245,10 +245,11 @@ test("client: connect, list, fetch every record, erase, status over a clean line
   }
   t.true(await client.erase("dmesg-flash-2"));
   t.false(await client.erase("dmesg-flash-2"));
-  t.deepEqual(await client.status(), { records: 2, backends: ["flash"] });
+  t.deepEqual(await client.status(), { records: 2, backends: ["flash"], ...HOSTILE_IDENTITY });
   t.is(client.stats.badFrames, 0);
   t.is(client.stats.retries, 0);
-  t.true(fake.requests.every((r) => r.startsWith('require("pstoresvc").')));
+  t.true(fake.requests.every((r) => r.startsWith('try{require("pstoresvc").')));
+  t.is(fake.uncaught, 0);
   await client.close();
 });
 
@@ -260,9 +261,35 @@ test("client: garbage, a half-typed line and chatter before the prompt are clear
   host.write("half typed line without newline");
   await client.connect();
   t.is((await client.list()).length, 1);
-  t.false(fake.requests.some((r) => r.includes("half typed")), "the half-typed line was cleared by Ctrl-C");
+  t.false(fake.requests.some((r) => r.includes("half typed")), "the half-typed line was cleared");
   fake.stop();
   await client.close();
+});
+
+test("client: connect clears the line without Ctrl-C, which makes Espruino's Linux build exit at the second", async (t) => {
+  const { client, device } = await rig([makeRecord(1, 100)]);
+  let sent = "";
+  device.on("data", (bytes) => (sent += Buffer.from(bytes).toString("latin1")));
+  await client.connect();
+  await client.close();
+  const again = await rig([makeRecord(1, 100)]);
+  again.device.on("data", (bytes) => (sent += Buffer.from(bytes).toString("latin1")));
+  await again.client.connect();
+  t.is((await again.client.list()).length, 1);
+  await again.client.close();
+  t.false(sent.includes("\x03"), JSON.stringify(sent));
+  t.true(sent.startsWith("\x1b[2H\n"));
+});
+
+test("client: Ctrl-C only when a hello went unanswered (code running on the device)", async (t) => {
+  // The first hello's answer (frame header and payload, lines 0 and 1) never comes.
+  const { client, device } = await rig([makeRecord(1, 100)], { mutateLine: (line, index) => (index < 2 ? null : line) }, { responseTimeoutMs: 500 });
+  let sent = "";
+  device.on("data", (bytes) => (sent += Buffer.from(bytes).toString("latin1")));
+  await client.connect();
+  await client.close();
+  t.is(sent.split("\x03").length - 1, 1, JSON.stringify(sent));
+  t.true(sent.indexOf("\x03") > sent.indexOf("h("), "Ctrl-C comes after the first hello");
 });
 
 test("client: XON/XOFF bytes and timer output inside a transfer do not disturb it", async (t) => {
@@ -382,8 +409,8 @@ test("hostile device: a hang-up mid-transfer is a disconnect error, at once", as
 test("hostile device: no pstore module is a clear error from connect", async (t) => {
   const { client } = await rig([], { noService: true });
   const error = await failure(t, () => client.connect());
-  t.is(error.code, "no-service");
-  t.regex(error.message, /hello: the device raised ">?Uncaught Error: Module .*pstoresvc.* not found"/);
+  t.is(error.code, "not-installed");
+  t.regex(error.message, /hello: the device refused: "h: the device could not run this call/);
   await client.close();
 });
 
@@ -420,4 +447,16 @@ test("client: dump streams every span and the retained area", async (t) => {
   t.deepEqual(result.retained, retained);
   t.is(last, 7000 + 4096 + 100);
   await client.close();
+});
+
+test("bulk stream: counts are checked against the stream before use, and multi-part records group by consecutive seq", (t) => {
+  const started = process.memoryUsage().heapUsed;
+  const error = t.throws(() => splitBulkStream(new Uint8Array(0), [0, [["flash", 1e9]]]));
+  t.regex(error!.message, /counts more records than 0 bytes can hold/);
+  t.true(process.memoryUsage().heapUsed - started < 50e6);
+  const record = makeRecord(40, 3000, undefined, { parts: 3 });
+  const images = [record.image, ...record.more!];
+  const stream = Buffer.concat([...images, makeRecord(43, 10).image]);
+  const split = splitBulkStream(new Uint8Array(stream), [0, [["flash", 2]]]);
+  t.deepEqual(split.map((r) => [r.name, r.parts, r.images.length]), [["dmesg-flash-40", 3, 3], ["dmesg-flash-43", 1, 1]]);
 });

@@ -24,6 +24,10 @@ export function createDeviceHal(board: ResidentBoard): Hal {
   };
   if (PSTORE_BACKEND === "storage") hal.storage = createDeviceStorage();
   else if (board.region) hal.flash = createDeviceFlash();
-  if (PSTORE_RETAINED && board.retained) hal.retained = createDeviceRetained(board.retained);
+  // RAM above the stack needs the firmware to say where the stack ends (the Bangle.js 2 emulator does not).
+  const retained = board.retained;
+  if (PSTORE_RETAINED && retained && (retained.kind !== "nrf52-ram" || process.memory(false).stackEndAddress)) {
+    hal.retained = createDeviceRetained(retained);
+  }
   return hal;
 }

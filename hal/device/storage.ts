@@ -1,17 +1,16 @@
-// Pre-allocated Storage files. Reads copy out of the memory-mapped file so a later write or re-create cannot change
-// bytes the caller already holds (the simulation behaves the same).
+// Pre-allocated Storage files. Reads copy out of the file (E.toUint8Array of the string Storage.read gives) so a
+// later write or re-create cannot change bytes the caller already holds (the simulation behaves the same).
 
 import type { StorageHal } from "../types";
-import { copy } from "../../pstore/bytes";
 
 export function createDeviceStorage(): StorageHal {
   const storage = require("Storage");
   return {
     read: function (name, offset, length) {
-      const buffer = storage.readArrayBuffer(name);
-      if (!buffer) return undefined;
-      const start = offset;
-      return copy(new Uint8Array(buffer), start, start + length);
+      // Only the bytes asked for: where Storage is not memory-mapped (Linux, Bangle.js 2's external flash) a read
+      // of the whole file would copy all of it for each record header.
+      const text = storage.read(name, offset, length);
+      return text === undefined ? undefined : E.toUint8Array(text);
     },
     create: function (name, size) {
       // Writing one 0xFF byte with a size allocates the whole file, 0xFF-filled, replacing any previous one.

@@ -62,7 +62,10 @@ export function pstore(args: string[], options: { env?: NodeJS.ProcessEnv } = {}
 
 /** Names the device was asked to erase. */
 export function erasedOn(served: Served): string[] {
-  return served.devices.flatMap((d) => d.requests.filter((r) => /\.e\(/.test(r)).map((r) => JSON.parse(r.replace(/^.*\.e\(\d+,/, "[").replace(/\)$/, "]"))[0]));
+  return served.devices.flatMap((d) => d.requests.flatMap((r) => {
+    const erase = /\.e\(\d+,("(?:[^"\\]|\\.)*")\)\}catch/.exec(r);
+    return erase ? [JSON.parse(erase[1]) as string] : [];
+  }));
 }
 
 export interface RunningSim {

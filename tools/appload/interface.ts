@@ -8,10 +8,9 @@ import { latin1Text } from "../bytes";
 import { printable, shortDeviceId, storyOf } from "../cli/story";
 import { formatBytes, formatWhen } from "../cli/table";
 import { DeviceClient } from "../protocol/client";
-import { deviceIdOf, deviceSource } from "../protocol/source";
+import { deviceIdentity, deviceSource, type DeviceIdentity } from "../protocol/source";
 import { AppLoaderPort, type AppLoaderPuck } from "./apploader-port";
-import { PageArchive } from "./page-archive";
-import type { RecordFile } from "../archive/record";
+import { PageArchive, type PageFile } from "./page-archive";
 
 /** What the page uses of lib/interface.js's `Util`. */
 interface AppLoaderUtil {
@@ -36,7 +35,7 @@ interface Row {
 class Page {
   private readonly client = new DeviceClient(new AppLoaderPort(Puck), { responseTimeoutMs: RESPONSE_TIMEOUT_MS });
   private connected = false;
-  private deviceId = "";
+  private identity: DeviceIdentity = { deviceId: "" };
   private archive = new PageArchive();
   private rows: Row[] = [];
 
@@ -56,9 +55,9 @@ class Page {
       await this.client.connect();
       this.connected = true;
     }
-    this.deviceId = deviceIdOf(await this.client.status());
+    this.identity = deviceIdentity(await this.client.status(), undefined);
     this.archive = new PageArchive();
-    const result = await collectRecords(deviceSource(this.client, this.deviceId), this.archive, {
+    const result = await collectRecords(deviceSource(this.client, this.identity), this.archive, {
       erase: false,
       onProgress: (name, done, total) => Util.showModal(`Reading ${name}: ${formatBytes(done)} of ${formatBytes(total)}`),
     });
@@ -78,7 +77,7 @@ class Page {
 
   private render(result: CollectResult): void {
     const count = result.records.length;
-    this.text("summary", `${count} record${count === 1 ? "" : "s"} on ${shortDeviceId(this.deviceId)}: ${storyOf(result)}`);
+    this.text("summary", `${count} record${count === 1 ? "" : "s"} on ${shortDeviceId(this.identity.deviceId)}: ${storyOf(result)}`);
     const problems = [...result.refused.map((p) => `not read: ${printable(p, 200)}`), ...result.gone.map((name) => `${name} was overwritten before it could be read`)];
     this.text("problems", problems.join("\n"));
     const story = this.element("story");
@@ -139,6 +138,10 @@ class Page {
   /** Erases a downloaded, verified record on the watch. */
   private async erase(row: Row): Promise<void> {
     if (!row.downloaded || !erasable(row.record)) return;
+    if (this.identity.eraseRefusal) {
+      this.say(`Not erased: ${this.identity.eraseRefusal}`);
+      return;
+    }
     Util.showModal(`Erasing ${row.record.entry.name}…`);
     await this.client.erase(row.record.entry.name);
     row.erased = true;
@@ -146,7 +149,7 @@ class Page {
     Util.hideModal();
   }
 
-  private save(folderKey: string, files: RecordFile[]): void {
+  private save(folderKey: string, files: PageFile[]): void {
     for (const file of files) {
       const text = !/\.(corrupt|undecoded|enc\.\w+)$/.test(file.name);
       Util.saveFile(`${folderKey}_${file.name}${text && !file.name.includes(".") ? ".txt" : ""}`, text ? "text/plain" : "application/octet-stream", latin1Text(file.data));

@@ -1,12 +1,19 @@
 // Where the App Loader page keeps what it pulled: the archive's layout (one folder per device and boot, each
 // record's files, the boot's records.jsonl and dmesg.txt) in memory, from which the user downloads files. Nothing
-// is erased on the watch before its files were handed to the browser as downloads.
+// is erased on the watch before its files were handed to the browser as downloads. A record counts as held by its
+// content, as in the archive folder (index-entries.ts).
 
 import type { RecordStore, StoredRecord } from "../archive/collect";
 import { buildDmesgText, DMESG_FILE } from "../archive/dmesg-text";
 import { IndexEntries, INDEX_FILE } from "../archive/index-entries";
-import { indexEntryOf, type DecodedRecord, type RecordFile } from "../archive/record";
+import { indexEntryOf, type DecodedRecord } from "../archive/record";
 import { deviceFolderName } from "../archive/safe-names";
+
+/** A file the page hands to the browser, named within its boot folder. */
+export interface PageFile {
+  name: string;
+  data: Uint8Array;
+}
 
 export interface BootFolder {
   /** `<device>_<boot>`: the prefix of every file downloaded from it. */
@@ -22,8 +29,13 @@ export class PageArchive implements RecordStore {
 
   prepare(): void {}
 
-  archived(deviceId: string, boot: number, seq: number) {
-    return this.folders.get(this.folderOf(deviceId, boot))?.index.archived(seq);
+  /** Memory holds what the page stored as soon as it is stored; the downloads are the page's durable step. */
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  finish(): Promise<void> {
+    return Promise.resolve();
   }
 
   store(deviceId: string, record: DecodedRecord, fallbackBoot = 0): StoredRecord {
@@ -34,10 +46,12 @@ export class PageArchive implements RecordStore {
       folder = { key, deviceId, boot, index: new IndexEntries(), files: new Map() };
       this.folders.set(key, folder);
     }
-    const existing = record.header ? folder.index.archived(record.header.seq) : undefined;
-    if (existing) return { entry: existing, folder: key, written: false };
-    for (const file of record.files) folder.files.set(file.name, file.data);
-    const entry = indexEntryOf(deviceId, record, boot);
+    const seq = record.header ? record.header.seq : 0;
+    const held = record.outcome === "corrupt" ? undefined : folder.index.holding(seq, record.crcs);
+    if (held) return { entry: held, folder: key, written: false };
+    const archivedAs = folder.index.archiveNameFor(record.name);
+    for (const file of record.files) folder.files.set(archivedAs + file.suffix, file.data);
+    const entry = indexEntryOf(deviceId, record, boot, archivedAs);
     folder.index.put(entry);
     return { entry, folder: key, written: true };
   }
@@ -58,13 +72,13 @@ export class PageArchive implements RecordStore {
   }
 
   /** The files of one record, as stored. */
-  recordFiles(key: string, names: readonly string[]): RecordFile[] {
+  recordFiles(key: string, names: readonly string[]): PageFile[] {
     const folder = this.folder(key);
     return names.map((name) => ({ name, data: folder.files.get(name) ?? new Uint8Array(0) }));
   }
 
   /** dmesg.txt and records.jsonl of a boot folder, as `pstore pull` writes them. */
-  bootFiles(key: string): RecordFile[] {
+  bootFiles(key: string): PageFile[] {
     const folder = this.folder(key);
     const dmesg = buildDmesgText(folder.deviceId, folder.boot, folder.index.all(), (name) => {
       const data = folder.files.get(name);

@@ -1,64 +1,58 @@
-// The entries of records.jsonl, in memory: one per record, by sequence number, corrupt copies replaceable. The
-// archive folder keeps them durably (record-index.ts); the App Loader page keeps them for its downloads.
+// The entries of records.jsonl, in memory, keyed by content: a record whose content (the CRC of every part) is in
+// them is archived already, and a different record under a name already used (counters restarted after a wipe)
+// gets a suffixed name. The archive folder keeps them durably (record-index.ts); the App Loader page keeps them
+// for its downloads.
+
+import type { IndexEntry } from "./record-json";
 
 export const INDEX_FILE = "records.jsonl";
 
-/** How a record came out of verification and decoding. */
-export type RecordOutcome =
-  /** Verified and decoded: the archive file holds the decoded content. */
-  | "ok"
-  /** CRC holds but it would not decompress or decode: archived as stored, under a name that says so. */
-  | "undecoded"
-  /** The record CRC does not hold: archived as received, and left on the device (a new pull may fetch it intact). */
-  | "corrupt"
-  /** A drop marker: a keep-first or priority zone was full, so the record was not kept. Indexed, no file. */
-  | "dropped";
-
-export interface IndexEntry {
-  device: string;
-  boot: number;
-  seq: number;
-  name: string;
-  type: string;
-  reason: string;
-  codec: string;
-  flags: string[];
-  parts: number;
-  /** ISO time of the write when the device clock was set, otherwise null. */
-  time: string | null;
-  uptimeMs: number;
-  storedBytes: number;
-  originalBytes: number;
-  outcome: RecordOutcome;
-  /** Why the outcome is not "ok". */
-  problem?: string;
-  /** Archive files written for this record, relative to its boot folder. */
-  files: string[];
-  archivedAt: string;
-}
-
 export class IndexEntries {
-  constructor(private readonly entries: IndexEntry[] = []) {}
+  private readonly entries: IndexEntry[] = [];
+  private readonly bySeq = new Map<number, IndexEntry[]>();
+  private readonly byArchivedName = new Map<string, IndexEntry>();
 
   all(): readonly IndexEntry[] {
     return this.entries;
   }
 
-  /** The archived entry for a sequence number, ignoring corrupt copies (those are replaced when fetched again). */
-  archived(seq: number): IndexEntry | undefined {
-    return this.entries.find((e) => e.seq === seq && e.outcome !== "corrupt");
+  /** The entry holding exactly this content (same sequence number and part CRCs, not corrupt), if any. */
+  holding(seq: number, crcs: readonly string[]): IndexEntry | undefined {
+    return this.bySeq
+      .get(seq)
+      ?.find((e) => e.outcome !== "corrupt" && e.crcs.length === crcs.length && e.crcs.every((crc, i) => crc === crcs[i]));
   }
 
-  /** Adds or replaces the entry with the same sequence number, keeping them in sequence order. */
-  put(entry: IndexEntry): void {
-    const at = this.entries.findIndex((e) => e.seq === entry.seq);
-    if (at >= 0) this.entries[at] = entry;
-    else this.entries.push(entry);
-    this.entries.sort((a, b) => (a.seq - b.seq) | 0);
+  /**
+   * The name to archive a new record `name` under: `name` itself, or `name~2`, `name~3`… when another record's
+   * content already has it. A corrupt copy's name is reused: the new copy replaces its index line.
+   */
+  archiveNameFor(name: string): string {
+    for (let k = 1; ; k++) {
+      const candidate = k === 1 ? name : `${name}~${k}`;
+      const taken = this.byArchivedName.get(candidate);
+      if (!taken || taken.outcome === "corrupt") return candidate;
+    }
+  }
+
+  /** Adds the entry; true when it replaced a corrupt copy's entry under the same archived name. */
+  put(entry: IndexEntry): boolean {
+    const replaced = this.byArchivedName.get(entry.archivedAs);
+    if (replaced) {
+      this.entries.splice(this.entries.indexOf(replaced), 1);
+      const same = this.bySeq.get(replaced.seq)!;
+      same.splice(same.indexOf(replaced), 1);
+    }
+    this.entries.push(entry);
+    this.byArchivedName.set(entry.archivedAs, entry);
+    const same = this.bySeq.get(entry.seq);
+    if (same) same.push(entry);
+    else this.bySeq.set(entry.seq, [entry]);
+    return replaced !== undefined;
   }
 
   /** records.jsonl: one JSON line per entry. */
   text(): string {
-    return this.entries.map((e) => JSON.stringify(e)).join("\n") + "\n";
+    return this.entries.map((e) => JSON.stringify(e) + "\n").join("");
   }
 }

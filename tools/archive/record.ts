@@ -4,12 +4,15 @@
 // marker comes back "dropped", with no file (it has no content, its index line is the whole record).
 
 import {
+  COMMIT_WORD,
   Codec,
   Flag,
   RECORD_HEADER_SIZE,
   RecordType,
   decodeRecordHeader,
+  getU32,
   recordCrc,
+  recordSize,
   reasonName,
   typeName,
   type DecodedRecordHeader,
@@ -18,19 +21,21 @@ import { heatshrinkDecompress } from "../../pstore/heatshrink";
 import { lz4Decompress } from "../../pstore/lz4";
 import { crc32 } from "../../hal/sim/crc";
 import { concatBytes } from "../bytes";
+import { JSON_SCHEMA_VERSION } from "../json/version";
 import { decodeTrace } from "./ftrace-text";
-import type { IndexEntry, RecordOutcome } from "./index-entries";
+import { replText } from "../protocol/repl-text";
+import { codecName, recordJson, type IndexEntry, type RecordOutcome } from "./record-json";
 import { checkRecordName } from "./safe-names";
 
 /** No real record comes near this; a header claiming more is not trusted with an allocation. */
 export const MAX_ORIGINAL_LENGTH = 16 * 1024 * 1024;
 
-const CODEC_NAMES = ["raw", "lz4", "heatshrink"];
 const CODEC_SUFFIX = ["raw", "lz4", "hs"];
 const TEXT_TYPES: number[] = [RecordType.Dmesg, RecordType.Console, RecordType.Pmsg, RecordType.Event];
 
 export interface RecordFile {
-  name: string;
+  /** Appended to the name the record is archived under: "" for the content, ".raw", ".corrupt", ".enc.lz4"… */
+  suffix: string;
   data: Uint8Array;
 }
 
@@ -40,24 +45,13 @@ export interface DecodedRecord {
   header?: DecodedRecordHeader;
   outcome: RecordOutcome;
   problem?: string;
-  /** Files to write into the record's boot folder. */
+  /** Files to write into the record's boot folder; the first one is what `pstore cat` prints. */
   files: RecordFile[];
-  /** Decoded content as text, for text types and decoded traces: feeds dmesg.txt and the summary. */
+  /** Decoded content as text (the view, without REPL control codes), for text types and traces: dmesg.txt, summary. */
   text?: string;
   storedLength: number;
-}
-
-export function codecName(codec: number): string {
-  return CODEC_NAMES[codec] ?? `codec${codec}`;
-}
-
-export function flagNames(flags: number): string[] {
-  const names: string[] = [];
-  if (flags & Flag.TimeValid) names.push("time");
-  if (flags & Flag.Truncated) names.push("truncated");
-  if (flags & Flag.Drop) names.push("drop");
-  if (flags & Flag.FtraceNames) names.push("ftrace-names");
-  return names;
+  /** Record CRC of every part, 8 hex digits each, when every part verified; empty for a corrupt record. */
+  crcs: string[];
 }
 
 export function describeHeader(h: DecodedRecordHeader): string {
@@ -76,8 +70,9 @@ export function decodeRecord(name: string, parts: Uint8Array[]): DecodedRecord {
     header,
     outcome: "corrupt",
     problem: `${name}: ${problem}`,
-    files: [{ name: `${name}.corrupt`, data: joinedRaw }],
+    files: [{ suffix: ".corrupt", data: joinedRaw }],
     storedLength: joinedRaw.length,
+    crcs: [],
   });
 
   if (parts.length === 0) return corrupt("no parts arrived");
@@ -99,12 +94,16 @@ export function decodeRecord(name: string, parts: Uint8Array[]): DecodedRecord {
       return corrupt(`part ${i}: header says ${h.storedLength} payload bytes but only ${part.length - RECORD_HEADER_SIZE} arrived`, first);
     }
     if (recordCrc(crc32, part, h.storedLength) !== h.recordCrc) return corrupt(`part ${i}: record CRC does not match the payload`, first);
+    // The commit word is written last (FORMAT.md): without it the record is not complete, whatever the CRC says.
+    if (part.length !== recordSize(h.storedLength) || getU32(part, part.length - 4) !== COMMIT_WORD) {
+      return corrupt(`part ${i}: no commit word after the payload (${part.length} bytes, ${recordSize(h.storedLength)} expected)`, first);
+    }
     headers.push(h);
     payloads.push(part.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + h.storedLength));
   }
   const header = headers[0];
   const stored = concatBytes(payloads);
-  const base = { name, header, storedLength: stored.length };
+  const base = { name, header, storedLength: stored.length, crcs: headers.map((h) => h.recordCrc.toString(16).padStart(8, "0")) };
   if (isDropMarker(header, stored)) {
     return {
       ...base,
@@ -122,25 +121,29 @@ export function decodeRecord(name: string, parts: Uint8Array[]): DecodedRecord {
       ...base,
       outcome: "undecoded",
       problem: `${name}: ${(error as Error).message}`,
-      files: [{ name: `${name}.enc.${CODEC_SUFFIX[header.codec] ?? `codec${header.codec}`}`, data: stored }],
+      files: [{ suffix: `.enc.${CODEC_SUFFIX[header.codec] ?? `codec${header.codec}`}`, data: stored }],
     };
   }
 
   if (header.type === RecordType.Ftrace) {
     try {
       const text = decodeTrace(decoded, header);
-      return { ...base, outcome: "ok", files: [{ name, data: new TextEncoder().encode(text) }], text };
+      return { ...base, outcome: "ok", files: [{ suffix: "", data: new TextEncoder().encode(text) }], text };
     } catch (error) {
       return {
         ...base,
         outcome: "undecoded",
         problem: `${name}: trace does not decode: ${(error as Error).message}`,
-        files: [{ name: `${name}.undecoded`, data: decoded }],
+        files: [{ suffix: ".undecoded", data: decoded }],
       };
     }
   }
-  const text = TEXT_TYPES.includes(header.type) ? new TextDecoder().decode(decoded) : undefined;
-  return { ...base, outcome: "ok", files: [{ name, data: decoded }], text };
+  if (!TEXT_TYPES.includes(header.type)) return { ...base, outcome: "ok", files: [{ suffix: "", data: decoded }] };
+  // The text view leaves out the REPL's control codes; when that changes anything, the bytes as stored go beside it.
+  const asStored = new TextDecoder().decode(decoded);
+  const text = replText(asStored);
+  const files = text === asStored ? [{ suffix: "", data: decoded }] : [{ suffix: "", data: new TextEncoder().encode(text) }, { suffix: ".raw", data: decoded }];
+  return { ...base, outcome: "ok", files, text };
 }
 
 /** Header only, no payload: what a full keep-first or priority zone writes in place of the record (FORMAT.md). */
@@ -170,27 +173,22 @@ function decompress(h: DecodedRecordHeader, stored: Uint8Array): Uint8Array {
   return out;
 }
 
-
-/** The record's line in records.jsonl: what the header says, how it decoded, which files hold it. */
-export function indexEntryOf(deviceId: string, record: DecodedRecord, boot: number): IndexEntry {
+/** The record's line in records.jsonl: what the header says, how it decoded, which files hold it (`archivedAs`…). */
+export function indexEntryOf(deviceId: string, record: DecodedRecord, boot: number, archivedAs: string): IndexEntry {
   const header = record.header;
+  const facts = header
+    ? { ...header, name: record.name, storedLength: record.storedLength }
+    : { name: record.name, type: 0, reason: 0, codec: 0, flags: 0, parts: 0, boot, seq: 0, time: 0, uptime: 0, storedLength: record.storedLength, originalLength: 0 };
   return {
+    schema: JSON_SCHEMA_VERSION,
+    kind: "record",
+    ...recordJson(facts),
     device: deviceId,
-    boot,
-    seq: header ? header.seq : 0,
-    name: record.name,
-    type: header ? typeName(header.type) : "unknown",
-    reason: header ? reasonName(header.reason) : "unknown",
-    codec: header ? codecName(header.codec) : "unknown",
-    flags: header ? flagNames(header.flags) : [],
-    parts: header ? header.parts : 0,
-    time: header && header.flags & Flag.TimeValid ? new Date(header.time * 1000).toISOString() : null,
-    uptimeMs: header ? header.uptime : 0,
-    storedBytes: record.storedLength,
-    originalBytes: header ? header.originalLength : 0,
+    archivedAs,
     outcome: record.outcome,
     ...(record.problem ? { problem: record.problem } : {}),
-    files: record.files.map((f) => f.name),
+    files: record.files.map((f) => archivedAs + f.suffix),
+    crcs: record.crcs,
     archivedAt: new Date().toISOString(),
   };
 }

@@ -28,6 +28,8 @@ interface Plan {
   boards?: string[];
   flashBoards?: string[];
   bootCounts: number[];
+  /** Records per pull in the archive section. */
+  archiveCounts: number[];
 }
 
 /** The quick run's corpus: the first file, cut to this many bytes. */
@@ -39,8 +41,8 @@ function plan(quick: boolean): Plan {
   const corpus = quick ? [{ name: full[0].name, data: full[0].data.subarray(0, QUICK_CORPUS_BYTES) }] : full;
   const text = (full.find((f) => f.name === PAYLOAD_TEXT) ?? full[0]).data;
   return quick
-    ? { corpus, text, minMs: 5, boards: ["PUCKJS"], flashBoards: ["PUCKJS", "LINUX"], bootCounts: [10, 100] }
-    : { corpus, text, minMs: 250, bootCounts: [10, 100, 1000] };
+    ? { corpus, text, minMs: 5, boards: ["PUCKJS"], flashBoards: ["PUCKJS", "LINUX"], bootCounts: [10, 100], archiveCounts: [100, 400] }
+    : { corpus, text, minMs: 250, bootCounts: [10, 100, 1000], archiveCounts: [1000, 4000] };
 }
 
 async function section<T>(run: () => Promise<T>): Promise<Section<T>> {
@@ -89,6 +91,11 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     const { benchSerialPull } = await import("./serial-pull");
     return { rows: await benchSerialPull(p.text) };
   });
+  say("archive");
+  const archive = await section(async () => {
+    const { benchArchive } = await import("./archive");
+    return { rows: await benchArchive(p.archiveCounts, p.text) };
+  });
   const meta: BenchMeta = {
     date: new Date(started).toISOString(),
     command,
@@ -102,7 +109,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     seconds: (Date.now() - started) / 1000,
     corpus: p.corpus.map((f) => ({ file: f.name, bytes: f.data.length })),
   };
-  return { meta, codecs, bundles, flashCost, bootScan, decode, serialPull };
+  return { meta, codecs, bundles, flashCost, bootScan, decode, serialPull, archive };
 }
 
 interface CliArgs {
@@ -110,14 +117,19 @@ interface CliArgs {
   /** undefined: no JSON; "-": JSON on stdout instead of the table; else a file. */
   json?: string;
   markdown?: string;
+  /** Only the real-interpreter section (tools/bench/device.ts); --markdown then replaces that section of FILE. */
+  device?: true;
   help: boolean;
 }
 
 const USAGE = `Usage: npm run bench -- [--quick] [--json [FILE]] [--markdown FILE]
+       npm run bench -- --device [--json [FILE]] [--markdown FILE]
 
   --quick          a few seconds: small corpus slice, PUCKJS (and LINUX for flash cost), short timings
   --json [FILE]    write the results as JSON to FILE (without FILE: to stdout, instead of the table)
   --markdown FILE  write the report as Markdown (docs/PERFORMANCE.md holds the latest full run)
+  --device         only what pstore costs on the real interpreter (ESPRUINO_BIN, valgrind for instruction
+                   counts); with --markdown it replaces that file's section "On the real interpreter"
   -h, --help       this text
 `;
 
@@ -127,6 +139,7 @@ export function parseBenchArgs(argv: string[]): CliArgs {
     const arg = argv[i];
     const next = argv[i + 1];
     if (arg === "--quick") args.quick = true;
+    else if (arg === "--device") args.device = true;
     else if (arg === "-h" || arg === "--help") args.help = true;
     else if (arg === "--json") {
       args.json = next !== undefined && !next.startsWith("-") ? next : "-";
@@ -153,6 +166,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const command = ["npm run bench", ...(argv.length ? ["--", ...argv] : [])].join(" ");
+  if (args.device) return deviceMain(args, command);
   let sectionStart = performance.now();
   let current: SectionName | undefined;
   const progress = (name?: SectionName) => {
@@ -173,6 +187,23 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`bench: not available: ${missing.join(", ")}\n`);
     return 1;
   }
+  return 0;
+}
+
+async function deviceMain(args: CliArgs, command: string): Promise<number> {
+  const { benchDevice, deviceMarkdown, writeDeviceSection } = await import("./device");
+  let results;
+  try {
+    results = await benchDevice();
+  } catch (error) {
+    process.stderr.write(`bench --device: not available: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const markdown = deviceMarkdown(results, command);
+  if (args.json === "-") process.stdout.write(JSON.stringify(results, null, 2) + "\n");
+  else process.stdout.write(markdown);
+  if (args.json && args.json !== "-") writeFileSync(args.json, JSON.stringify(results, null, 2) + "\n");
+  if (args.markdown) writeDeviceSection(args.markdown, markdown);
   return 0;
 }
 

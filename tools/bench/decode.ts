@@ -40,7 +40,7 @@ async function decodeAll(image: Uint8Array): Promise<{ records: number; storedBy
     const decoded = decodeRecord(record.name, await source.fetch(record, () => {}));
     if (decoded.outcome !== "ok") throw new Error(`decode of ${record.name}: ${decoded.outcome}: ${decoded.problem}`);
     storedBytes += decoded.storedLength;
-    decodedBytes += decoded.files.reduce((n, f) => n + f.data.length, 0);
+    decodedBytes += (decoded.files.find((f) => f.suffix === ".raw") ?? decoded.files[0]).data.length;
   }
   return { records: listed.length, storedBytes, decodedBytes };
 }

@@ -1,5 +1,6 @@
 // The shape of a benchmark run: what `--json` writes and what the text and Markdown reports are made from.
 
+import type { ArchiveRow } from "./archive";
 import type { BootScanRow } from "./boot-scan";
 import type { BundleFailure, BundleRow } from "./bundles";
 import type { CodecRow } from "./codecs";
@@ -35,8 +36,9 @@ export interface BenchResults {
   bootScan: Section<{ rows: BootScanRow[] }>;
   decode: Section<{ rows: DecodeRow[] }>;
   serialPull: Section<{ rows: SerialPullRow[] }>;
+  archive: Section<{ rows: ArchiveRow[] }>;
 }
 
 export type SectionName = Exclude<keyof BenchResults, "meta">;
 
-export const SECTION_NAMES: SectionName[] = ["codecs", "bundles", "flashCost", "bootScan", "decode", "serialPull"];
+export const SECTION_NAMES: SectionName[] = ["codecs", "bundles", "flashCost", "bootScan", "decode", "serialPull", "archive"];

@@ -13,9 +13,8 @@
 import * as esbuild from "esbuild";
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { SETTINGS_FILE } from "../../firmware/config";
 import { PAGE_FILE_PREFIX } from "../../pstore/pages";
-import { BANGLE_BOOT_FILE } from "../cli/sim-server";
+import { BANGLE_BOOT_FILE, SETTINGS_FILE } from "./installed-files";
 
 export const APP_SOURCES = "tools/appload";
 /** Subfolder of dist/<BOARD>/ that holds the app. */

@@ -33,7 +33,7 @@ verification or decoding (the reason goes to stderr); 130 Ctrl-C.
       const record = (await client.list()).find((r) => r.name === name);
       if (!record) throw new DataError(`no record ${describeName(name)} on the device (see pstore list)`);
       try {
-        return await deviceSource(client, "").fetch(record, (done, total) => bar.update(name, done, total));
+        return await deviceSource(client, { deviceId: "" }).fetch(record, (done, total) => bar.update(name, done, total));
       } finally {
         bar.clear();
       }
@@ -48,7 +48,8 @@ verification or decoding (the reason goes to stderr); 130 Ctrl-C.
       return ExitCode.Ok;
     }
     if (decoded.outcome !== "ok") throw new DataError(`${decoded.problem} (use --raw for the bytes as stored)`);
-    io.stdout.write(decoded.files[0].data);
+    // The record as stored, not the archive's text view: what the device wrote, byte for byte.
+    io.stdout.write((decoded.files.find((f) => f.suffix === ".raw") ?? decoded.files[0]).data);
     return ExitCode.Ok;
   },
 };

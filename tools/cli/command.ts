@@ -103,12 +103,14 @@ export function recordNameArgument(name: string): string {
   return name;
 }
 
-export function positiveNumber(values: OptionValues, name: string, fallback: number): number {
+/** A number option within `range` (`min` defaults to "above 0"), or a usage error saying the range. */
+export function positiveNumber(values: OptionValues, name: string, fallback: number, range: { min?: number; max: number }): number {
   const value = values[name];
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (typeof value !== "string" || !Number.isFinite(n) || n <= 0) {
-    throw new UsageError(`--${name} wants a positive number, got ${JSON.stringify(value)}`);
+  const low = range.min ?? 0;
+  if (typeof value !== "string" || !Number.isFinite(n) || n < low || (range.min === undefined && n === 0) || n > range.max) {
+    throw new UsageError(`--${name} wants a number ${range.min === undefined ? "above 0" : `from ${range.min}`} up to ${range.max}, got ${JSON.stringify(value)}`);
   }
   return n;
 }

@@ -24,7 +24,7 @@ Options:
   -o, --out DIR       archive folder (created 0700 when missing)
   -b, --board B       board the image was taken from; must match the image header (default: the header's)
       --device ID     device id for the archive folder (default "<BOARD> image")
-      --json          print the archived records as JSON instead of the summary
+      --json          print the archived records as JSON (docs/JSON.md) instead of the summary
   -h, --help          this text
 
 Exit codes: 0 all archived; 2 bad command line; 4 DIR cannot be written;
@@ -49,7 +49,7 @@ some records were refused or failed their CRC (archived raw as *.corrupt).
     }
     const source = openImageSource(bytes, path, values.board as string | undefined, values.device as string | undefined);
     for (const warning of source.warnings) io.stderr.write(`pstore decode: warning: ${warning}\n`);
-    const code = await archiveFrom(source, { out, erase: false, json: values.json === true }, io);
+    const code = await archiveFrom(source, { out, erase: false, json: values.json === true, kind: "decode" }, io);
     return source.warnings.length ? ExitCode.Data : code;
   },
 };

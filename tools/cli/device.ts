@@ -4,21 +4,32 @@
 
 import { InterruptedError } from "../archive/collect";
 import { existsSync } from "node:fs";
-import { SERVICE_MODULE } from "../../firmware/service";
 import { DEFAULT_BAUD, openPort, type Port } from "../ports/index";
 import { DeviceClient } from "../protocol/client";
+import { ProtocolError } from "../protocol/errors";
 import { PORT_OPTIONS, positiveNumber, requiredString, type CliIo, type OptionValues } from "./command";
-import { DeviceError, UsageError } from "./errors";
+import { DeviceError, ExitCode, UsageError } from "./errors";
+import { printable } from "./story";
 
 export { PORT_OPTIONS };
-export { deviceIdOf, deviceSource } from "../protocol/source";
+export { deviceIdentity, deviceIdOf, deviceSource, type DeviceIdentity } from "../protocol/source";
 
 export const PORT_HELP = `  -p, --port PORT     serial device (/dev/ttyACM0, COM3), tcp://host:port, or a Bluetooth LE
                       device: ble://AA:BB:CC:DD:EE:FF or ble:NAME (pstore ports lists them);
                       default $PSTORE_PORT
       --baud N        serial baud rate (default ${DEFAULT_BAUD}; USB CDC, TCP and BLE ignore it)
-      --timeout S     seconds without an answer before a call fails (default 5); a BLE
-                      device is looked for twice as long`;
+      --timeout S     seconds a request may wait for its answer's next intact frame
+                      (default 5, 0.1 to 3600); a BLE device is looked for twice as long`;
+
+/** --timeout in ms: 0.1 to 3600 s (a timer cannot wait longer than 2^31 ms; a longer wait would fire at once). */
+export function timeoutOption(values: OptionValues): number {
+  return Math.round(positiveNumber(values, "timeout", 5, { min: 0.1, max: 3600 }) * 1000);
+}
+
+/** --baud: above 0, at most 10,000,000 (no UART goes faster). */
+export function baudOption(values: OptionValues): number {
+  return positiveNumber(values, "baud", DEFAULT_BAUD, { max: 10_000_000 });
+}
 
 export interface DeviceSession {
   client: DeviceClient;
@@ -33,8 +44,8 @@ const WAITING_NOTICE_MS = 1000;
 export async function openPortOption(values: OptionValues): Promise<{ port: Port; spec: string; timeoutMs: number }> {
   const spec = requiredString(values, "port", process.env.PSTORE_PORT);
   checkPortScheme(spec);
-  const baud = positiveNumber(values, "baud", DEFAULT_BAUD);
-  const timeoutMs = positiveNumber(values, "timeout", 5) * 1000;
+  const baud = baudOption(values);
+  const timeoutMs = timeoutOption(values);
   try {
     return { port: await openPort(spec, { baud, timeoutMs }), spec, timeoutMs };
   } catch (error) {
@@ -72,8 +83,7 @@ export async function withDevice<T>(values: OptionValues, io: CliIo, use: (sessi
           `nothing came back from ${port.description} in ${timeoutMs / 1000} s: is a device there, switched on, not connected to another program, and at this baud rate?`,
         );
       }
-      // Espruino says `Module "pstoresvc" not found` when the service module is not in Storage.
-      if (error instanceof Error && new RegExp(`Module \\W*${SERVICE_MODULE}\\W* not found`).test(error.message)) {
+      if (error instanceof ProtocolError && error.code === "not-installed") {
         throw new DeviceError(`pstore is not installed on the device at ${spec}: run pstore install --board B --port ${spec} (B: its board, e.g. PUCKJS)`);
       }
       throw error;
@@ -105,4 +115,23 @@ function checkPortScheme(spec: string): void {
   if (/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/.test(spec) && !existsSync(spec)) {
     throw new UsageError(`--port ${JSON.stringify(spec)} looks like a TCP address: write tcp://${spec}`);
   }
+}
+
+/**
+ * Each backend the device's status reports as not "ok", as `name (state: error)`. Its records cannot be listed or
+ * pulled, and new ones are not stored: `status`, `list` and `pull` say so and exit with ExitCode.Device.
+ */
+export function failedBackends(status: Record<string, unknown>): string[] {
+  const backends = Array.isArray(status.backends) ? (status.backends as Array<{ name?: unknown; state?: unknown; error?: unknown } | null>) : [];
+  return backends
+    .filter((b): b is { name?: unknown; state?: unknown; error?: unknown } => typeof b === "object" && b !== null && "state" in b && b.state !== "ok")
+    .map((b) => `${printable(String(b.name))} (${printable(String(b.state))}${b.error ? `: ${printable(String(b.error), 200)}` : ""})`);
+}
+
+/** The line naming the failed backends, on stderr, and the exit code for it; `code` when none failed. */
+export function reportFailedBackends(command: string, status: Record<string, unknown>, io: CliIo, code: ExitCode): ExitCode {
+  const failed = failedBackends(status);
+  if (failed.length === 0) return code;
+  io.stderr.write(`pstore ${command}: the device reports a failed backend, whose records are not listed, pulled or stored: ${failed.join(", ")}\n`);
+  return code === ExitCode.Ok ? ExitCode.Device : code;
 }

@@ -48,3 +48,11 @@ export class DataError extends CliError {
     super(message, ExitCode.Data);
   }
 }
+
+/**
+ * A message as the terminal may show it: text from a device (an error it sent, a name it chose) can carry escape
+ * sequences, so every control character but the line break is written as `\xNN`.
+ */
+export function terminalMessage(message: string): string {
+  return message.replace(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}

@@ -1,12 +1,11 @@
 // `pstore list --port P`: what the device holds, without fetching anything.
 
-import { reasonName, typeName } from "../../pstore/format";
-import { codecName, flagNames } from "../archive/record";
+import { recordJson } from "../archive/record-json";
+import { jsonDocument } from "../json/schema";
 import type { Command } from "./command";
-import { PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
+import { PORT_HELP, PORT_OPTIONS, reportFailedBackends, withDevice } from "./device";
 import { ExitCode } from "./errors";
 import { formatBytes, formatTable, formatWhen } from "./table";
-import { Flag } from "../../pstore/format";
 
 export const listCommand: Command = {
   name: "list",
@@ -18,25 +17,19 @@ device had it set, otherwise uptime since that boot), decoded size, stored size 
 
 Options:
 ${PORT_HELP}
-      --json          one JSON array of the device's record metadata, with type/reason/codec names
+      --json          the records as JSON (docs/JSON.md)
   -h, --help          this text
 
-Exit codes: 0 listed; 2 bad command line; 3 port or device error; 130 Ctrl-C.
+Exit codes: 0 listed; 2 bad command line; 3 port or device error, or a backend that failed (the
+records of the others are listed, and stderr names the failed one); 130 Ctrl-C.
 `,
   options: { ...PORT_OPTIONS, json: { type: "boolean" } },
   positionals: [],
   async run({ values }, io) {
-    const records = await withDevice(values, io, ({ client }) => client.list());
-    const rows = records.map((r) => ({
-      ...r,
-      typeName: typeName(r.type),
-      reasonName: reasonName(r.reason),
-      codecName: codecName(r.codec),
-      flagNames: flagNames(r.flags),
-      iso: r.flags & Flag.TimeValid ? new Date(r.time * 1000).toISOString() : null,
-    }));
+    const { records, status } = await withDevice(values, io, async ({ client }) => ({ status: await client.status(), records: await client.list() }));
+    const rows = records.map(recordJson);
     if (values.json) {
-      io.stdout.write(JSON.stringify(rows, null, 2) + "\n");
+      io.stdout.write(JSON.stringify(jsonDocument("list", { records: rows }), null, 2) + "\n");
     } else if (rows.length === 0) {
       io.stdout.write("no records on the device\n");
     } else {
@@ -45,17 +38,17 @@ Exit codes: 0 listed; 2 bad command line; 3 port or device error; 130 Ctrl-C.
           ["NAME", "TYPE", "REASON", "BOOT", "TIME", "SIZE", "STORED", "PARTS"],
           rows.map((r) => [
             r.name,
-            r.typeName,
-            r.reasonName,
+            r.type,
+            r.reason,
             String(r.boot),
-            formatWhen(r.iso, r.uptime),
-            formatBytes(r.originalLength),
-            `${formatBytes(r.storedLength)} ${r.codecName}`,
+            formatWhen(r.time, r.uptimeMs),
+            formatBytes(r.originalBytes),
+            `${formatBytes(r.storedBytes)} ${r.codec}`,
             String(r.parts),
           ]),
         ),
       );
     }
-    return ExitCode.Ok;
+    return reportFailedBackends("list", status, io, ExitCode.Ok);
   },
 };

@@ -2,7 +2,7 @@
 // one-line message and a documented exit code (errors.ts).
 
 import { readFileSync } from "node:fs";
-import { CliError, ExitCode, UsageError } from "./errors";
+import { CliError, ExitCode, terminalMessage, UsageError } from "./errors";
 import { parseCommand, type CliIo, type Command } from "./command";
 import { catCommand } from "./cat";
 import { completionCommand } from "./completion";
@@ -15,6 +15,7 @@ import { pullCommand } from "./pull";
 import { rmCommand } from "./rm";
 import { simCommand } from "./sim";
 import { statusCommand } from "./status";
+import { uninstallCommand } from "./uninstall";
 
 export const COMMANDS: Command[] = [
   listCommand,
@@ -25,6 +26,7 @@ export const COMMANDS: Command[] = [
   dumpCommand,
   decodeCommand,
   installCommand,
+  uninstallCommand,
   simCommand,
   portsCommand,
   completionCommand(() => COMMANDS),
@@ -36,7 +38,8 @@ export const EXIT_CODE_HELP = `Exit codes:
   2    bad command line
   3    device or port error: cannot open the port, no answer, protocol failure
   4    archive folder cannot be written (full, read-only, not a folder); nothing was erased
-  5    bad data: no such record, image that does not parse, records refused or not verified
+  5    bad data: no such record, image that does not parse, records refused, not verified or
+       left on the device (no serial number, a name listed twice)
   130  interrupted (Ctrl-C); what was archived is complete, nothing else was erased`;
 
 function version(): string {
@@ -89,10 +92,10 @@ export async function main(argv: string[], io?: Partial<CliIo>): Promise<number>
     return await command.run(parsed, full);
   } catch (error) {
     if (error instanceof CliError) {
-      full.stderr.write(`pstore${name && !name.startsWith("-") ? " " + name : ""}: ${error.message}\n`);
+      full.stderr.write(terminalMessage(`pstore${name && !name.startsWith("-") ? " " + name : ""}: ${error.message}`) + "\n");
       return error.exitCode;
     }
-    full.stderr.write(`pstore: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+    full.stderr.write(terminalMessage(`pstore: internal error: ${(error as Error)?.stack ?? String(error)}`) + "\n");
     return ExitCode.Internal;
   } finally {
     process.off("SIGINT", onSigint);

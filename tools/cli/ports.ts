@@ -38,7 +38,7 @@ Exit codes: 0 listed (even with nothing found); 2 bad command line.
   options: { scan: { type: "string" }, json: { type: "boolean" } },
   positionals: [],
   async run({ values }, io) {
-    const scanMs = positiveNumber(values, "scan", 3) * 1000;
+    const scanMs = positiveNumber(values, "scan", 3, { max: 3600 }) * 1000;
     const [serial, ble] = await Promise.all([listSerial(), listBle(scanMs)]);
     if (values.json) {
       const shape = <T>(listing: Listing<T>) => ("found" in listing ? listing.found : { unavailable: listing.unavailable });

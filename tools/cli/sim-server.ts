@@ -9,19 +9,9 @@ import type { BoardDefinition } from "../../boards/types";
 import { DurableWriter } from "../archive/durable";
 import { loadBundles, type BundleRequest } from "./bundles";
 import { SimDevice } from "../sim/espruino/device";
-import { SERVICE_MODULE } from "../../firmware/service";
+import { BOOT_FILE, MODULE_FILE, SERVICE_FILE } from "../build/installed-files";
 
-/** Where the boot code goes: `.boot1` runs at every boot before the application (install.ts uses the same). */
-export const BOOT_FILE = ".boot1";
-/**
- * On Bangle.js the boot app folds every `*.boot.js` into `.boot0`, numbered ones (`name.N.boot.js`) first, lowest
- * first (apps/boot/bootupdate.js): numbered 0, pstore starts before every unnumbered boot file. The App Loader app
- * (tools/build/bangle-app.ts) uses the same name.
- */
-export const BANGLE_BOOT_FILE = "pstore.0.boot.js";
-export const MODULE_FILE = "pstore";
-/** The service module, loaded by the host's requests and by list/read/erase/status (firmware/svc.ts). */
-export const SERVICE_FILE = SERVICE_MODULE;
+export { BOOT_FILE, MODULE_FILE, SERVICE_FILE };
 
 export const SIM_COMMANDS: Record<string, string> = {
   "~crash [TEXT]": "throw an uncaught Error from a timer",

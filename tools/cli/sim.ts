@@ -69,7 +69,7 @@ in use, or socat is missing for --pty; 5 the image is not of this board.
         board,
         image: typeof values.image === "string" ? values.image : undefined,
         dist: typeof values.dist === "string" ? resolve(values.dist) : DEFAULT_DIST,
-        seed: positiveNumber(values, "seed", 1),
+        seed: positiveNumber(values, "seed", 1, { max: 0xffffffff }),
         log,
       });
     } catch (error) {
@@ -98,7 +98,7 @@ in use, or socat is missing for --pty; 5 the image is not of this board.
       ["hang-after", "~hang"],
       ["power-loss-after", "~power"],
     ].flatMap(([flag, command]) =>
-      values[flag] === undefined ? [] : [setTimeout(() => log(sim.command(command)), positiveNumber(values, flag, 1) * 1000)],
+      values[flag] === undefined ? [] : [setTimeout(() => log(sim.command(command)), positiveNumber(values, flag, 1, { max: 86400 }) * 1000)],
     );
     await new Promise<void>((done) => {
       io.signal.addEventListener("abort", () => done(), { once: true });

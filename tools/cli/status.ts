@@ -2,8 +2,9 @@
 
 import type { BackendStatus, ZoneStatus } from "../../pstore/backend";
 import type { Command } from "./command";
-import { deviceIdOf, PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
+import { deviceIdOf, PORT_HELP, PORT_OPTIONS, reportFailedBackends, withDevice } from "./device";
 import { ExitCode } from "./errors";
+import { jsonDocument } from "../json/schema";
 import { printable } from "./story";
 import { formatBytes, formatTable } from "./table";
 
@@ -19,17 +20,18 @@ free, spare pages for the crash path, erase counts, records, dropped records, pe
 
 Options:
 ${PORT_HELP}
-      --json          the status object exactly as the device sent it
+      --json          the device id and the status object exactly as the device sent it (docs/JSON.md)
   -h, --help          this text
 
-Exit codes: 0 shown; 2 bad command line; 3 port or device error (no pstore on it); 130 Ctrl-C.
+Exit codes: 0 shown; 2 bad command line; 3 port or device error (no pstore on it), or a backend
+that failed (the status is shown, and stderr names the backend and its error); 130 Ctrl-C.
 `,
   options: { ...PORT_OPTIONS, json: { type: "boolean" } },
   positionals: [],
   async run({ values }, io) {
     const status = await withDevice(values, io, ({ client }) => client.status());
-    io.stdout.write(values.json ? JSON.stringify(status, null, 2) + "\n" : formatStatus(status));
-    return ExitCode.Ok;
+    io.stdout.write(values.json ? JSON.stringify(jsonDocument("status", { device: deviceIdOf(status), status }), null, 2) + "\n" : formatStatus(status));
+    return reportFailedBackends("status", status, io, ExitCode.Ok);
   },
 };
 

@@ -31,8 +31,9 @@ export function shortDeviceId(deviceId: string): string {
   return printable(deviceId.replace(/^(\S+ [0-9a-fA-F]{4})[0-9a-fA-F]{5,}$/, "$1…"), 60);
 }
 
+/** The story of the records this pull archived (not those an earlier pull had): what happened last, and why. */
 export function storyOf(result: CollectResult): string {
-  const records = [...result.records].sort((a, b) => a.entry.boot - b.entry.boot || (a.entry.seq - b.entry.seq) | 0);
+  const records = result.records.filter((r) => r.written).sort((a, b) => a.entry.boot - b.entry.boot || (a.entry.seq - b.entry.seq) | 0);
   const reasons = new Set(records.map((r) => r.entry.reason));
   const errorsIn = (list: typeof records) =>
     list.flatMap((r) => (r.text ? [...r.text.matchAll(new RegExp(ERROR_LINE, "g"))].map((m) => m[1]) : []));
@@ -48,7 +49,8 @@ export function storyOf(result: CollectResult): string {
   const worst = Object.keys(REASON_STORY).find((r) => reasons.has(r));
   if (error) return `${worst ? REASON_STORY[worst] + ": " : ""}'${printable(error, 70)}'`;
   if (worst) return REASON_STORY[worst];
-  return records.length ? "no crash recorded" : "nothing stored";
+  if (records.length) return "no crash recorded";
+  return result.records.length ? "nothing new" : "nothing stored";
 }
 
 /** "2 later crashes not kept (zone full: drop markers dmesg-flash-9, dmesg-flash-14)", per record type; a long list of markers shows its ends. */

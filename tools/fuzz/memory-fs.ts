@@ -54,11 +54,18 @@ export class MemoryFs {
         this.open.set(fd, { path: full, chunks: [], write: false });
         return fd;
       }
+      if ((flags & (constants.O_WRONLY | constants.O_RDWR)) === 0) {
+        if (!this.files.has(full)) throw fsError("ENOENT", full);
+        const fd = this.nextFd++;
+        this.open.set(fd, { path: full, chunks: [this.files.get(full)!], write: false });
+        return fd;
+      }
       this.inside(full, "create");
       if (!this.dirs.has(dirname(full))) throw fsError("ENOENT", full);
       if (this.files.has(full) && flags & constants.O_EXCL) throw fsError("EEXIST", full);
       const fd = this.nextFd++;
-      this.open.set(fd, { path: full, chunks: [], write: true });
+      const kept = flags & constants.O_APPEND && this.files.has(full) ? [this.files.get(full)!] : [];
+      this.open.set(fd, { path: full, chunks: kept, write: true });
       return fd;
     }) as ArchiveFs["openSync"],
     writeSync: ((fd: number, buffer: Uint8Array, offset?: number, length?: number) => {
@@ -70,6 +77,7 @@ export class MemoryFs {
       return n;
     }) as unknown as ArchiveFs["writeSync"],
     fsyncSync: () => {},
+    fsync: ((_fd: number, done: (error: Error | null) => void) => done(null)) as ArchiveFs["fsync"],
     closeSync: (fd: number) => {
       const f = this.open.get(fd);
       if (!f) throw fsError("EBADF", String(fd));
@@ -110,14 +118,21 @@ export class MemoryFs {
       this.dirs.add(full);
       return undefined;
     }) as ArchiveFs["mkdirSync"],
+    readdirSync: ((path: string) => {
+      const full = resolve(String(path));
+      if (!this.dirs.has(full)) throw fsError("ENOENT", full);
+      const names = new Set<string>();
+      for (const p of [...this.dirs, ...this.files.keys()]) if (dirname(p) === full && p !== full) names.add(p.slice(full.length + 1));
+      return [...names];
+    }) as unknown as ArchiveFs["readdirSync"],
     lstatSync: ((path: string) => {
       const full = resolve(String(path));
       const dir = this.dirs.has(full);
       if (!dir && !this.files.has(full)) throw fsError("ENOENT", full);
       return { isDirectory: () => dir, isSymbolicLink: () => false, isFile: () => !dir };
     }) as unknown as ArchiveFs["lstatSync"],
-    readFileSync: ((path: string, encoding?: string) => {
-      const data = this.files.get(resolve(String(path)));
+    readFileSync: ((path: string | number, encoding?: string) => {
+      const data = typeof path === "number" ? this.open.get(path)?.chunks[0] : this.files.get(resolve(String(path)));
       if (!data) throw fsError("ENOENT", String(path));
       return encoding ? Buffer.from(data).toString(encoding as BufferEncoding) : Buffer.from(data);
     }) as ArchiveFs["readFileSync"],

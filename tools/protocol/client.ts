@@ -2,13 +2,13 @@
 // busy REPL, timeouts, bounded retries, resume of interrupted transfers from the last good offset, and a count of
 // bytes on the wire against payload bytes so the link's efficiency can be reported.
 
-import { FrameKind, SERVICE_MODULE, ServiceLimit, type DumpInfo } from "../../firmware/service";
+import { FRAME_TAG, FrameKind, frameCheck, SERVICE_MODULE, ServiceLimit, type DumpInfo } from "../../firmware/service";
 import type { RecordMeta } from "../../pstore/backend";
 import type { Port } from "../ports/types";
 import { ProtocolError } from "./errors";
 import { FrameParser, type Frame } from "./frames";
 import { crc32 } from "../../hal/sim/crc";
-import { decodeRecordHeader, RECORD_HEADER_SIZE, recordName, recordSize } from "../../pstore/format";
+import { decodeRecordHeader, RECORD_HEADER_SIZE, RECORD_OVERHEAD, recordName, recordSize } from "../../pstore/format";
 import { checkName, MAX_TRANSFER_BYTES, parseDumpInfo, parseJson, parseRecordMeta, parseWindowEnd } from "./records";
 
 export interface ClientOptions {
@@ -76,9 +76,44 @@ export const DEFAULT_WINDOW = 16 * DEFAULT_CHUNK;
 
 const CTRL_C = "\x03";
 const DLE = "\x10";
+/**
+ * Clears a half-typed input line without Ctrl-C (ESC [ 2 H, the REPL's "erase line"; firmware that lacks it ignores
+ * it), then asks for a fresh prompt. Ctrl-C on an empty line makes Espruino's desktop builds exit when another
+ * follows within 5 s, so it is kept for a REPL that gives no prompt (code running), as the Espruino tools do.
+ */
+export const CLEAR_LINE = "\x1b[2H\n";
 const PROMPT_WAIT_MS = 1000;
 const QUIET_MS = 40;
 const RECENT_LINES = 4;
+/** Most listing entries accepted: every record takes at least RECORD_OVERHEAD bytes of a region of at most this size. */
+const MAX_RECORDS = Math.floor(MAX_TRANSFER_BYTES / RECORD_OVERHEAD);
+/** Attempts of a call that end in a timeout before it gives up. */
+const TIMEOUT_ATTEMPTS = 2;
+
+/**
+ * Consecutive failed attempts of one call: up to `retries` line faults are retried, but a timeout only once (a lost
+ * request line); a device that stays silent, drips bytes or sends only stale frames ends the call after two.
+ */
+class FailedAttempts {
+  private count = 0;
+  private timeouts = 0;
+
+  constructor(private readonly retries: number) {}
+
+  /** Counts a failure; throws `gave-up`, naming `what` and the last fault, once the call has had enough. */
+  add(error: ProtocolError, what: string): void {
+    this.count++;
+    if (error.code === "timeout") this.timeouts++;
+    if (this.count > this.retries || this.timeouts >= TIMEOUT_ATTEMPTS) {
+      throw new ProtocolError("gave-up", `${what} after ${this.count} attempt${this.count === 1 ? "" : "s"}; last: ${error.message}`);
+    }
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.timeouts = 0;
+  }
+}
 
 interface Pending {
   id: number;
@@ -88,7 +123,9 @@ interface Pending {
   reject: (error: Error) => void;
   timer: NodeJS.Timeout | undefined;
   framesSeen: number;
-  glitches: ProtocolError[];
+  /** Damaged frames seen during this call: counted, only the first kept (a device flooding garbage costs no memory). */
+  glitchCount: number;
+  firstGlitch: ProtocolError | undefined;
   /** Fail at the first damaged frame that may be this answer's: a transfer then resumes at once, not at the window's end. */
   abortOnGlitch: boolean;
 }
@@ -148,13 +185,14 @@ export class DeviceClient {
   }
 
   /**
-   * Gets a clean REPL: Ctrl-C (interrupts running code, clears a half-typed line), a newline, a wait for the prompt,
-   * then a hello to the service. Garbage and chatter before the prompt are skipped; repeated `connectAttempts` times.
+   * Gets a clean REPL: the half-typed line cleared and a newline (CLEAR_LINE), a wait for the prompt, then a hello
+   * to the service (a busy device answers it once its code returns). Only when that hello fails do later attempts
+   * send Ctrl-C (interrupts running code) instead. Garbage and chatter before the prompt are skipped.
    */
   async connect(): Promise<void> {
     let last: Error | undefined;
     for (let attempt = 1; attempt <= this.options.connectAttempts; attempt++) {
-      this.send(CTRL_C + "\n");
+      this.send(attempt === 1 ? CLEAR_LINE : CTRL_C + "\n");
       await this.waitForPrompt();
       try {
         const version = await this.request("h", [], "hello", unexpectedFrame("hello"));
@@ -167,6 +205,10 @@ export class DeviceClient {
         }
         return;
       } catch (error) {
+        // Every service has `h`: a hello the request line's guard answered means the service module did not load.
+        if (error instanceof ProtocolError && error.code === "device-error") {
+          throw new ProtocolError("not-installed", `no pstore service on ${this.port.description}: ${error.message}`);
+        }
         if (!(error instanceof ProtocolError) || !error.retryable) throw error;
         last = error;
       }
@@ -191,6 +233,7 @@ export class DeviceClient {
         if (frame.arg !== records.length) {
           throw new ProtocolError("lost-frame", `list: entry ${frame.arg} arrived after entry ${records.length - 1}`);
         }
+        if (records.length >= MAX_RECORDS) throw badResponse(`list: more than ${MAX_RECORDS} entries, more than any store holds`);
         records.push(parseRecordMeta(parseJson(frame.payload, `listing entry ${frame.arg}`), frame.arg));
       });
       const count = parseJson(end.payload, "list end");
@@ -304,23 +347,27 @@ export class DeviceClient {
     onProgress: ProgressCallback,
     onSummary?: (extra: unknown[]) => void,
   ): Promise<Uint8Array> {
-    const { chunk, window, retries } = this.options;
+    const { chunk, window } = this.options;
     const pieces: Uint8Array[] = [];
     let size = expectedSize;
     let done = 0;
-    let failures = 0;
+    const failures = new FailedAttempts(this.options.retries);
     while (size === undefined || done < size) {
       const start = done;
       let failure: ProtocolError | undefined;
       try {
+        let shortChunkAt = -1;
         const end = await this.request(fn, [...args, done, window, chunk], `${what} from ${done}`, (frame) => {
           if (frame.kind !== FrameKind.Data) throw badResponse(`${what}: unexpected ${frame.kind} frame in a transfer`);
+          // Only a window's last chunk may be short: a device sending tiny frames cannot stretch a call frame by frame.
+          if (shortChunkAt >= 0) throw badResponse(`${what}: data at ${frame.arg} after a short chunk at ${shortChunkAt}`);
           if (frame.arg !== done) {
             // A frame before this one was lost: the rest of this window cannot be placed, so ask again from `done`.
             throw new ProtocolError("lost-frame", `${what}: data at offset ${frame.arg} arrived when ${done} was due`);
           }
           const n = frame.payload.length;
           if (n === 0 || n > chunk) throw badResponse(`${what}: chunk of ${n} bytes at ${done}, asked for 1..${chunk}`);
+          if (n < chunk) shortChunkAt = done;
           if (done + n > (size ?? MAX_TRANSFER_BYTES)) {
             throw badResponse(`${what}: data runs to ${done + n}, past the ${size ?? MAX_TRANSFER_BYTES} bytes it may have`);
           }
@@ -343,12 +390,8 @@ export class DeviceClient {
         if (!(error instanceof ProtocolError) || !error.retryable) throw error;
         failure = error;
       }
-      if (done > start) failures = 0;
-      else if (failure) {
-        if (++failures > retries) {
-          throw new ProtocolError("gave-up", `${what}: no progress at offset ${done} after ${failures} attempts; last: ${failure.message}`);
-        }
-      }
+      if (done > start) failures.reset();
+      else if (failure) failures.add(failure, `${what}: no progress at offset ${done}`);
       if (failure) this.counters.retries++;
     }
     const bytes = new Uint8Array(done);
@@ -361,17 +404,16 @@ export class DeviceClient {
   }
 
   private async withRetries<T>(what: string, attempt: () => Promise<T>): Promise<T> {
-    let last: ProtocolError | undefined;
-    for (let i = 0; i <= this.options.retries; i++) {
-      if (i > 0) this.counters.retries++;
+    const failures = new FailedAttempts(this.options.retries);
+    for (;;) {
       try {
         return await attempt();
       } catch (error) {
         if (!(error instanceof ProtocolError) || !error.retryable) throw error;
-        last = error;
+        failures.add(error, `${what}: no good answer`);
+        this.counters.retries++;
       }
     }
-    throw new ProtocolError("gave-up", `${what}: no good answer after ${this.options.retries + 1} attempts; last: ${last?.message}`);
   }
 
   private request(
@@ -387,7 +429,7 @@ export class DeviceClient {
     if (this.pending) return Promise.reject(new Error(`${what}: ${this.pending.what} is still running (one call at a time)`));
     const id = this.nextId;
     this.nextId = (this.nextId % 999999) + 1;
-    const line = `${DLE}${this.options.service}.${fn}(${[id, ...args].map(formatArgument).join(",")})\n`;
+    const line = requestLine(this.options.service, fn, id, args);
     return new Promise<Frame>((resolve, reject) => {
       const pending: Pending = {
         id,
@@ -397,7 +439,8 @@ export class DeviceClient {
         reject,
         timer: undefined,
         framesSeen: 0,
-        glitches: [],
+        glitchCount: 0,
+        firstGlitch: undefined,
         abortOnGlitch,
       };
       this.pending = pending;
@@ -413,9 +456,7 @@ export class DeviceClient {
   private armTimer(pending: Pending): void {
     clearTimeout(pending.timer);
     pending.timer = setTimeout(() => {
-      const glitches = pending.glitches.length
-        ? `; ${pending.glitches.length} bad frame(s), first: ${pending.glitches[0].message}`
-        : "";
+      const glitches = pending.firstGlitch ? `; ${pending.glitchCount} bad frame(s), first: ${pending.firstGlitch.message}` : "";
       const said = this.recentLines.length ? `; device said: ${this.recentLines.map((l) => JSON.stringify(l)).join(" ")}` : "";
       this.settle(
         pending,
@@ -447,7 +488,6 @@ export class DeviceClient {
   private onData = (chunk: Uint8Array): void => {
     this.counters.bytesReceived += chunk.length;
     this.parser.push(chunk);
-    if (this.parser.takeFrameActivity() && this.pending) this.armTimer(this.pending);
     const waiters = this.dataWaiters;
     this.dataWaiters = [];
     for (const wake of waiters) wake();
@@ -478,8 +518,10 @@ export class DeviceClient {
     if (frame.kind === FrameKind.End) return this.settle(pending, frame);
     if (frame.kind === FrameKind.Error) {
       const message = parseJson(frame.payload, `${pending.what} error`);
-      return this.settle(pending, new ProtocolError("device-error", `${pending.what}: the device refused: ${String(message)}`));
+      return this.settle(pending, new ProtocolError("device-error", `${pending.what}: the device refused: ${quoteDeviceText(String(message))}`));
     }
+    // An intact frame of this call is progress; bytes alone (a payload dripping in, stale or damaged frames) are not.
+    this.armTimer(pending);
     try {
       pending.onFrame(frame);
     } catch (error) {
@@ -492,7 +534,7 @@ export class DeviceClient {
     const pending = this.pending;
     if (!pending) return;
     if (error.frame && error.frame.id !== pending.id) return;
-    pending.glitches.push(error);
+    if (pending.glitchCount++ === 0) pending.firstGlitch = error;
     // The damaged frame was the answer's last: nothing more will come, so fail now rather than at the timeout.
     const last = error.frame && (error.frame.kind === FrameKind.End || error.frame.kind === FrameKind.Error);
     if (last || pending.abortOnGlitch) this.settle(pending, error);
@@ -542,13 +584,30 @@ export class DeviceClient {
  */
 export function splitBulkStream(stream: Uint8Array, summary: unknown): BulkRecord[] {
   const runs = Array.isArray(summary) && Array.isArray(summary[1]) ? (summary[1] as unknown[]) : undefined;
-  const backends: string[] = [];
+  // Every record takes at least RECORD_OVERHEAD bytes of the stream: counts beyond that are refused before use.
+  const most = Math.floor(stream.length / RECORD_OVERHEAD);
+  let listed = 0;
+  const backendRuns: [string, number][] = [];
   for (const run of runs ?? [undefined]) {
     if (!Array.isArray(run) || typeof run[0] !== "string" || !Number.isInteger(run[1]) || run[1] < 1) {
       throw badResponse(`all records: summary ${JSON.stringify(summary)?.slice(0, 80)} is not [fingerprint, [[backend, records]…]]`);
     }
-    for (let i = 0; i < run[1]; i++) backends.push(run[0]);
+    listed += run[1];
+    if (listed > most) throw badResponse(`all records: the summary counts more records than ${stream.length} bytes can hold`);
+    backendRuns.push([run[0], run[1]]);
   }
+  // Records are named in stream order: a cursor over the runs, never an array of one name per record.
+  let runAt = 0;
+  let usedInRun = 0;
+  const nextBackend = (): string | undefined => {
+    while (runAt < backendRuns.length && usedInRun === backendRuns[runAt][1]) {
+      runAt++;
+      usedInRun = 0;
+    }
+    if (runAt === backendRuns.length) return undefined;
+    usedInRun++;
+    return backendRuns[runAt][0];
+  };
   const records: BulkRecord[] = [];
   let at = 0;
   while (at < stream.length) {
@@ -559,11 +618,18 @@ export function splitBulkStream(stream: Uint8Array, summary: unknown): BulkRecor
     const image = stream.slice(at, at + length);
     const current = records[records.length - 1];
     if (header.part === 0) {
-      const backend = backends[records.length];
-      if (backend === undefined) throw badResponse(`all records: more records than the summary's ${backends.length}`);
+      const backend = nextBackend();
+      if (backend === undefined) throw badResponse(`all records: more records than the summary's ${listed}`);
       const name = checkName(recordName(header.type, backend, header.seq), "all records");
       records.push({ name, boot: header.boot, seq: header.seq, parts: header.parts, storedLength: header.storedLength, images: [image] });
-    } else if (current && current.seq === header.seq && current.boot === header.boot && current.images.length === header.part && current.parts === header.parts) {
+    } else if (
+      // Part k of a record has the sequence number of part 0 plus k (FORMAT.md, "Multi-part records").
+      current &&
+      header.seq === ((current.seq + header.part) >>> 0) &&
+      current.boot === header.boot &&
+      current.images.length === header.part &&
+      current.parts === header.parts
+    ) {
       current.images.push(image);
       current.storedLength += header.storedLength;
     } else {
@@ -573,8 +639,28 @@ export function splitBulkStream(stream: Uint8Array, summary: unknown): BulkRecor
   }
   const last = records[records.length - 1];
   if (last && last.images.length !== last.parts) throw badResponse(`all records: ${last.name} has ${last.images.length} of ${last.parts} parts`);
-  if (records.length !== backends.length) throw badResponse(`all records: ${records.length} records, the summary says ${backends.length}`);
+  if (records.length !== listed) throw badResponse(`all records: ${records.length} records, the summary says ${listed}`);
   return records;
+}
+
+/**
+ * `DLE try{<service>.<fn>(<id>,<args…>)}catch(e){<print an X frame>}`: a call the device cannot run (older firmware
+ * without it, a service that does not load) answers with an X frame instead of raising at the REPL, where the
+ * device's own pstore would store every retry as an uncaught exception. The host builds that frame itself, since
+ * the device may not have the service that would.
+ */
+export function requestLine(service: string, fn: string, id: number, args: Argument[]): string {
+  const call = `${service}.${fn}(${[id, ...args].map(formatArgument).join(",")})`;
+  const message = Buffer.from(JSON.stringify(`${fn}: the device could not run this call (its pstore service lacks it or does not load)`), "latin1");
+  const payload = message.toString("base64");
+  const check = frameCheck(crc32, id, FrameKind.Error, 0, payload.length, crc32(message));
+  const header = `${FRAME_TAG}${id} ${FrameKind.Error} 0 ${payload.length} ${check.toString(16)}]`;
+  return `${DLE}try{${call}}catch(e){print(${JSON.stringify(header)});print(${JSON.stringify(payload)})}\n`;
+}
+
+/** Text the device chose (an error message), quoted with its control characters escaped, at most 200 characters. */
+function quoteDeviceText(text: string): string {
+  return JSON.stringify(text.length > 200 ? text.slice(0, 200) + "…" : text);
 }
 
 function formatArgument(value: Argument): string {

@@ -35,6 +35,8 @@ export type ProtocolErrorCode =
   | "disconnected"
   /** No pstore service answered the hello. */
   | "no-service"
+  /** The hello could not run on the device: the service module is not installed (or does not load). */
+  | "not-installed"
   /** Retries used up; the message names the last failure. */
   | "gave-up";
 

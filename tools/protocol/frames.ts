@@ -5,6 +5,7 @@
 import { FRAME_TAG, FrameKind, frameCheck } from "../../firmware/service";
 import { crc32 } from "../../hal/sim/crc";
 import { ProtocolError } from "./errors";
+import { replLine } from "./repl-text";
 import { base64Bytes, latin1Bytes } from "../bytes";
 
 export interface Frame {
@@ -18,7 +19,7 @@ export interface Frame {
 export interface FrameHandlers {
   frame(frame: Frame): void;
   error(error: ProtocolError): void;
-  /** A complete line of output outside any frame, with `\r`, `\x1b[J` and flow-control bytes removed. */
+  /** A complete line of output outside any frame, as a terminal shows it (replLine), flow-control bytes removed. */
   line?(text: string): void;
 }
 
@@ -107,21 +108,12 @@ export class FrameParser {
   private payload: string[] = [];
   private payloadLength = 0;
   private outside = "";
-  /** Bytes consumed inside frame tags, headers and payloads since the last call to takeFrameActivity(). */
-  private frameBytes = 0;
 
   constructor(private readonly handlers: FrameHandlers) {}
 
   /** Output outside frames since the last complete line (the prompt `>` ends up here). */
   get partialLine(): string {
     return this.outside;
-  }
-
-  /** Whether any byte went into a frame since the last call: what keeps a response alive against its timeout. */
-  takeFrameActivity(): boolean {
-    const active = this.frameBytes > 0;
-    this.frameBytes = 0;
-    return active;
   }
 
   push(chunk: Uint8Array): void {
@@ -137,7 +129,6 @@ export class FrameParser {
       case State.Scan:
         return this.scan(c);
       case State.Header:
-        this.frameBytes++;
         if (c === 0x5d /* ] */) {
           const parsed = parseHeader(this.header);
           if (parsed instanceof ProtocolError) return this.fail(parsed);
@@ -154,7 +145,6 @@ export class FrameParser {
         this.header += String.fromCharCode(c);
         return;
       case State.HeaderEnd:
-        this.frameBytes++;
         if (c === CR) return;
         if (c === LF) {
           this.state = State.Payload;
@@ -165,7 +155,6 @@ export class FrameParser {
         }
         return this.fail(this.frameError("malformed-frame", `header not followed by a line break (byte 0x${hex(c)})`), c);
       case State.Payload:
-        this.frameBytes++;
         if (c === CR || c === LF) {
           return this.fail(
             this.frameError(
@@ -185,7 +174,6 @@ export class FrameParser {
         if (++this.payloadLength === this.parsed!.length) this.state = State.PayloadEnd;
         return;
       case State.PayloadEnd:
-        this.frameBytes++;
         if (c !== CR && c !== LF) {
           return this.fail(
             this.frameError("long-payload", `payload goes on past the ${this.parsed!.length} characters its length field gives`),
@@ -199,7 +187,6 @@ export class FrameParser {
   private scan(c: number): void {
     if (c === TAG[this.tagMatched]) {
       if (++this.tagMatched === TAG.length) {
-        this.frameBytes += TAG.length;
         this.tagMatched = 0;
         this.state = State.Header;
         this.header = "";
@@ -216,9 +203,7 @@ export class FrameParser {
 
   private addOutside(c: number): void {
     if (c === LF) {
-      // `\r\x1b[J` erases the line so far (the prompt) before timer output, as on a terminal.
-      const erased = this.outside.lastIndexOf("\x1b[J");
-      const line = (erased === -1 ? this.outside : this.outside.slice(erased + 3)).replace(/\r/g, "");
+      const line = replLine(this.outside);
       this.outside = "";
       if (line !== "") this.handlers.line?.(line);
       return;

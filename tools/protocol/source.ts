@@ -14,35 +14,46 @@ export function deviceIdOf(status: Record<string, unknown>): string {
   return id || "unknown";
 }
 
+export interface DeviceIdentity {
+  deviceId: string;
+  /** Why this device's records may not be erased: it cannot be told apart from another one. */
+  eraseRefusal?: string;
+}
+
+/**
+ * Who the device is, for the archive: `--device ID` when given (the user vouches for it), otherwise board and serial
+ * from its status. Without a serial number two devices would share one folder, so nothing of it is erased.
+ */
+export function deviceIdentity(status: Record<string, unknown>, given: string | undefined): DeviceIdentity {
+  if (given !== undefined && given !== "") return { deviceId: given };
+  const deviceId = deviceIdOf(status);
+  const serial = status.serial;
+  if ((typeof serial === "string" && serial !== "") || typeof serial === "number") return { deviceId };
+  return {
+    deviceId,
+    eraseRefusal: "the device reports no serial number, so its records cannot be told from another device's; name it with --device ID to erase",
+  };
+}
+
 /** Bytes a record takes on the line: payload, plus header and commit word and padding per part. */
 function wireSize(record: SourceRecord): number {
   return record.storedLength + record.parts * 55;
 }
 
 /**
- * Records of a device for collectRecords. `list` pulls every record in one stream (DeviceClient.fetchAll) and
- * `fetch` hands out those images; when the device has no bulk call or the stream did not hold together, it lists
- * with `l` and fetches each record with `g` as before. Each listed name once, none lost.
+ * Records of a device for collectRecords. `list` pulls every record in one stream (DeviceClient.fetchAll), each
+ * listed with its images; when the device has no bulk call or the stream did not hold together, it lists with `l`
+ * and `fetch` gets each record with `g`.
  */
-export function deviceSource(client: DeviceClient, deviceId: string): RecordSource {
-  const pulled = new Map<string, Uint8Array[]>();
+export function deviceSource(client: DeviceClient, identity: DeviceIdentity): RecordSource {
   return {
-    deviceId,
+    ...identity,
     list: async () => {
-      pulled.clear();
       const bulk = await client.fetchAll();
-      for (const record of bulk.records) pulled.set(record.name, record.images);
       if (bulk.complete) return bulk.records;
       return client.list();
     },
     fetch: async (record, progress) => {
-      const images = pulled.get(record.name);
-      if (images) {
-        pulled.delete(record.name);
-        const size = images.reduce((n, image) => n + image.length, 0);
-        progress(size, size);
-        return images;
-      }
       const parts: Uint8Array[] = [];
       let before = 0;
       const estimate = wireSize(record);

@@ -19,8 +19,8 @@ import { Archive } from "../archive/archive";
 import { collectRecords, InterruptedError } from "../archive/collect";
 import { DurableWriter } from "../archive/durable";
 import { buildBoard, MODULE_STORAGE_NAMES } from "../build/build";
-import { BOOT_FILE } from "../cli/sim-server";
-import { deviceIdOf, deviceSource } from "../cli/device";
+import { BOOT_FILE } from "../build/installed-files";
+import { deviceIdentity, deviceSource } from "../cli/device";
 import { openImageSource } from "../image/source";
 import { simulatorPort } from "../ports/sim";
 import { DeviceClient } from "../protocol/client";
@@ -164,7 +164,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     };
     try {
       await client.connect();
-      const source = deviceSource(client, deviceIdOf(await client.status()));
+      const source = deviceSource(client, deviceIdentity(await client.status(), undefined));
       const erase = source.erase!;
       source.erase = async (name) => {
         const done = await erase(name);

@@ -78,6 +78,8 @@ export class Repl {
   consoleDevice: string;
   consoleForced = false;
   private state = InputState.None;
+  /** The number of an `ESC [ n …` sequence being read. */
+  private escNumber = 0;
   private ctrlC = false;
 
   constructor(private readonly host: ReplHost, consoleDevice: string) {
@@ -181,8 +183,18 @@ export class Repl {
       if (ch === "\n") this.handleNewLine(false);
     } else if (state === InputState.HadEscBracket) {
       this.state = ch >= "0" && ch <= "9" ? InputState.HadEscNumber : InputState.None;
+      this.escNumber = Number(ch);
     } else if (state === InputState.HadEscNumber) {
-      if (!(ch >= "0" && ch <= "9")) this.state = InputState.None;
+      if (ch >= "0" && ch <= "9") {
+        this.escNumber = 10 * this.escNumber + Number(ch);
+      } else {
+        this.state = InputState.None;
+        // ESC [ 2 H: erase the input line (jsiClearInputLine), how a host clears it without Ctrl-C.
+        if (ch === "H" && this.escNumber === 2 && this.inputLine.length > 0) {
+          this.removeInputLine();
+          this.inputLine = "";
+        }
+      }
     } else if (state === InputState.HadEscO) {
       this.state = InputState.None;
     } else {
