@@ -181,7 +181,7 @@ if (!EMU) {
     await healthy(t);
     await watch.session(async (c) => {
       await appLoaderRemove(c);
-      const left: string[] = await c.value('require("Storage").list(/^pst|^pstore/)');
+      const left: string[] = await c.value('require("Storage").list(/^pstore/)');
       t.deepEqual(left, []);
       t.is((await c.value('require("Storage").read(".boot0")') as string).indexOf('load("pstore")'), -1);
       t.not(await c.value("E.getConsole()"), "LoopbackA");
@@ -198,7 +198,7 @@ if (!EMU) {
     const uninstall = await pstore(["uninstall", "--board", BOARD, "--port", watch.url, "--out", out, "--purge"]);
     t.is(uninstall.code, 0, uninstall.err + uninstall.out);
     await watch.session(async (c) => {
-      t.deepEqual(await c.value('require("Storage").list(/^pst|^pstore/)'), []);
+      t.deepEqual(await c.value('require("Storage").list(/^pstore/)'), []);
       t.is(await c.value("E.getConsole()"), "USB");
     });
     t.false(COMPLAINTS.test(watch.mark()));
