@@ -23,7 +23,7 @@ interface Listed {
 async function listed(address: string): Promise<string[]> {
   const result = await pstore(["list", "--port", address, "--json"]);
   if (result.code !== 0) throw new Error(`pstore list: ${result.err}`);
-  return (JSON.parse(result.out) as Listed[]).map((r) => r.name);
+  return (JSON.parse(result.out) as { records: Listed[] }).records.map((r) => r.name);
 }
 
 /** Runs `act` and returns the downloads the page starts until `count` have arrived, by file name. */

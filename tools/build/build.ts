@@ -28,7 +28,7 @@ import { validateBoard } from "../../boards/validate";
 import { writeBangleApp } from "./bangle-app";
 import { formatFinding, gate, type Finding } from "./gate";
 import { hoistFunctionDeclarations } from "./hoist";
-import { SERVICE_MODULE } from "../../firmware/service";
+import { MODULE_FILE, SERVICE_FILE } from "./installed-files";
 import { editGenerated, type Edit, type SourceMap } from "./sourcemap";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -51,8 +51,8 @@ const BUDGET_ENFORCED = new Set(["PUCKJS"]);
 const BANGLE_APP_BOARDS = new Set(["BANGLEJS2"]);
 
 export const BUNDLE_FILES: Record<BundleKind, string> = { module: "pstore.js", svc: "pstore.svc.js", boot: "pstore.boot.js" };
-/** Storage names of the two modules (the boot code's name depends on the installer). */
-export const MODULE_STORAGE_NAMES = { module: "pstore", svc: SERVICE_MODULE } as const;
+/** Storage names of the two modules (the boot code's name depends on the board: installed-files.ts). */
+export const MODULE_STORAGE_NAMES = { module: MODULE_FILE, svc: SERVICE_FILE } as const;
 const DEFAULT_ENTRIES: Record<BundleKind, string> = {
   module: join(ROOT, "firmware/module.ts"),
   svc: join(ROOT, "firmware/svc.ts"),

@@ -22,7 +22,7 @@ export function formatSummary(deviceId: string, result: CollectResult, archiveRo
           formatWhen(r.entry.time, r.entry.uptimeMs),
           formatBytes(r.entry.originalBytes),
           (r.written ? r.entry.outcome : "already archived") + (r.erased ? ", erased" : ""),
-          r.entry.outcome === "dropped" ? "(index only)" : r.entry.files.map((f) => relative(archiveRoot, `${r.folder}/${f}`)).join(" "),
+          r.entry.outcome === "dropped" ? "(index only)" : relative(archiveRoot, `${r.folder}/${r.entry.files[0]}`),
         ]),
       ).trimEnd(),
     );
@@ -31,6 +31,7 @@ export function formatSummary(deviceId: string, result: CollectResult, archiveRo
   const drops = droppedLine(result);
   if (drops) lines.push(drops);
   for (const problem of result.refused) lines.push(`not archived: ${printable(problem, 200)}`);
+  for (const problem of result.notErased) lines.push(`not erased: ${printable(problem, 200)}`);
   if (result.gone.length) {
     const n = result.gone.length;
     lines.push(`${n} listed record${n === 1 ? " was" : "s were"} overwritten on the device before ${n === 1 ? "it" : "they"} could be fetched: ${result.gone.join(", ")}`);
