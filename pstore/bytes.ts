@@ -2,9 +2,10 @@
 // clamp `end` to the length (the view runs on into the neighbouring bytes) and its TypedArray `slice()` returns a
 // plain Array (ESPRUINO.md §10), so device code takes its views and copies from here.
 
-/** bytes[start, end) as a view, `end` clamped to the length. */
+/** bytes[start, end) as a view, both ends clamped to the length (Espruino throws for a start past the end). */
 export function view(bytes: Uint8Array, start: number, end: number): Uint8Array {
-  return bytes.subarray(start, Math.min(end, bytes.length));
+  const n = bytes.length;
+  return bytes.subarray(Math.min(start, n), Math.min(end, n));
 }
 
 /** bytes[start, end) as a new Uint8Array of its own, `end` clamped to the length. */

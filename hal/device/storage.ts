@@ -9,7 +9,13 @@ export function createDeviceStorage(): StorageHal {
     read: function (name, offset, length) {
       // Only the bytes asked for: where Storage is not memory-mapped (Linux, Bangle.js 2's external flash) a read
       // of the whole file would copy all of it for each record header.
-      const text = storage.read(name, offset, length);
+      // Bangle.js 2's firmware throws ("byteOffset too large") for an offset past the end instead of giving less.
+      let text;
+      try {
+        text = storage.read(name, offset, length);
+      } catch (e) {
+        text = storage.read(name, 0, 1) === undefined ? undefined : "";
+      }
       return text === undefined ? undefined : E.toUint8Array(text);
     },
     create: function (name, size) {

@@ -142,8 +142,11 @@ if (!EMU) {
   });
 
   // 200 app switches in a row, in rounds of 10 so that each test ends well inside the runner's timeout (each
-  // switch boots pstore again). RAM after every switch equals RAM after the first; no round writes a record.
+  // switch boots pstore again); no round writes a record. RAM is flat: every switch leaves the figure of the first
+  // within a band of a few variables (the firmware's own figure alternates between two values 6 apart); a leak of one
+  // variable per switch would leave the band within ten switches.
   const switches = { usage: -1, records: -1 };
+  const BAND = 8;
   for (let round = 0; round < 20; round++) {
     test.serial(`app switches (load()) ${round * 10 + 1}–${round * 10 + 10} of 200: no records, RAM flat, the REPL answering`, async (t) => {
       await watch.session(async (c) => {
@@ -153,7 +156,7 @@ if (!EMU) {
           await c.run("\x10load()\n");
           const usage: number = await c.value("process.memory().usage");
           if (switches.usage < 0) switches.usage = usage;
-          t.is(usage, switches.usage, `after switch ${round * 10 + i + 1}`);
+          t.true(Math.abs(usage - switches.usage) <= BAND, `after switch ${round * 10 + i + 1}: ${usage} variables, ${switches.usage} after the first`);
         }
         t.is(await records(), switches.records);
       });

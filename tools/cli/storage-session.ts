@@ -124,7 +124,8 @@ export class StorageSession {
   async list(pattern: string): Promise<string[]> {
     // Joined by newlines: Storage names hold neither those nor the "]" that ends the answer.
     const names = await this.ask(`require("Storage").list(${pattern}).join("\\n")`, "list");
-    return names ? names.split("\n") : [];
+    // The console may turn each newline into CR LF.
+    return names ? names.split(/\r?\n/) : [];
   }
 
   private send(text: string): void {
