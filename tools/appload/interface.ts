@@ -24,6 +24,8 @@ declare const Util: AppLoaderUtil;
 
 /** A Bluetooth link is slow and the watch may be busy drawing: more patience than the command's 5 s. */
 const RESPONSE_TIMEOUT_MS = 15000;
+/** Between two downloads handed to the browser (see save). */
+const DOWNLOAD_GAP_MS = 250;
 
 interface Row {
   record: CollectedRecord;
@@ -68,9 +70,9 @@ class Page {
   /** Downloads every verified record with its boot's dmesg.txt and records.jsonl, then erases those records. */
   private async takeAll(): Promise<void> {
     const rows = this.rows.filter((row) => !row.erased && erasable(row.record));
-    for (const row of rows) this.download(row);
+    for (const row of rows) await this.download(row);
     const folders = new Set(rows.map((row) => row.record.folder));
-    for (const key of folders) this.save(key, this.archive.bootFiles(key));
+    for (const key of folders) await this.save(key, this.archive.bootFiles(key));
     for (const row of rows) await this.erase(row);
     this.say(`${rows.length} record${rows.length === 1 ? "" : "s"} downloaded and erased`);
   }
@@ -99,6 +101,7 @@ class Page {
     this.rows = result.records.map((record) => {
       const element = this.doc.createElement("tr");
       element.dataset.name = record.entry.name;
+      element.dataset.files = record.entry.files.join(" ");
       const row: Row = { record, downloaded: false, erased: false, element };
       const e = record.entry;
       for (const cell of [e.name, e.type, e.reason, formatWhen(e.time, e.uptimeMs), formatBytes(e.originalBytes), e.outcome]) {
@@ -109,7 +112,7 @@ class Page {
       const actions = this.doc.createElement("td");
       actions.append(
         this.action("show", "Show", () => this.show(row)),
-        this.action("download", "Download", () => this.download(row)),
+        this.action("download", "Download", () => void this.guarded(() => this.download(row))),
         this.action("erase", "Erase", () => void this.guarded(() => this.erase(row))),
       );
       element.append(actions);
@@ -129,8 +132,8 @@ class Page {
     this.text("shown", `${heading}\n\n${body}`);
   }
 
-  private download(row: Row): void {
-    this.save(row.record.folder, this.archive.recordFiles(row.record.folder, row.record.entry.files));
+  private async download(row: Row): Promise<void> {
+    await this.save(row.record.folder, this.archive.recordFiles(row.record.folder, row.record.entry.files));
     row.downloaded = true;
     this.update(row);
   }
@@ -149,12 +152,18 @@ class Page {
     Util.hideModal();
   }
 
-  private save(folderKey: string, files: PageFile[]): void {
+  /**
+   * Hands files to the browser one at a time: Chromium drops downloads started in a burst (past ten in one go,
+   * silently), and a record must not be erased unless its files were really saved.
+   */
+  private async save(folderKey: string, files: PageFile[]): Promise<void> {
     for (const file of files) {
       const text = !/\.(corrupt|undecoded|enc\.\w+)$/.test(file.name);
       Util.saveFile(`${folderKey}_${file.name}${text && !file.name.includes(".") ? ".txt" : ""}`, text ? "text/plain" : "application/octet-stream", latin1Text(file.data));
+      await new Promise((done) => setTimeout(done, DOWNLOAD_GAP_MS));
     }
   }
+
 
   private update(row: Row): void {
     const button = (name: string) => row.element.querySelector<HTMLButtonElement>(`button[data-action=${name}]`)!;
