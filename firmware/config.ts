@@ -6,6 +6,9 @@ import type { BackendName, CodecName, ZoneConfig } from "../boards/types";
 import { checkZones } from "../boards/zone-check";
 import { Reason, reasonFromName } from "../pstore/format";
 
+/** The Storage file of settings the boot code starts pstore with (the Bangle.js app's data entry lists it too). */
+export const SETTINGS_FILE = "pstore.json";
+
 export interface PstoreOptions {
   /** Zones to lay out on the medium (default: the board's). Changing them on a used medium re-lays its pages. */
   zones?: ZoneConfig[];

@@ -17,7 +17,7 @@ export function addRuntimeReads(target: Runtime): void {
     return r.meta.type === RecordType.Ftrace ? bytes : bytesToText(bytes);
   };
   target.dumpInfo = function (this: Runtime) {
-    // The flash backend's region, or the whole Storage area the storage backend's files pst0, pst1, … live in.
+    // The flash backend's region, or the whole Storage area the storage backend's files pstore.p0, pstore.p1, … live in.
     const area = this.settings_.backend === "flash" ? this.board_.region : this.board_.storage;
     return {
       spans: area && this.hal.flash ? [{ addr: area.addr, size: area.size }] : [],

@@ -36,7 +36,13 @@ export function flashPages(flash: FlashHal, units: PageUnit[]): PageDevice {
 }
 
 /**
- * One pre-allocated Storage file per page, `pst0`, `pst1`, … A missing file reads as erased; it is created
+ * Storage name of page N without its number. It starts with the Bangle.js app's id, so the App Loader's data entry
+ * `pstore.p*` removes the pages on uninstall and matches no other app's files.
+ */
+export const PAGE_FILE_PREFIX = "pstore.p";
+
+/**
+ * One pre-allocated Storage file per page, `pstore.p0`, `pstore.p1`, … A missing file reads as erased; it is created
  * (0xFF-filled) on first program, and erasing re-creates it.
  */
 export function storagePages(storage: StorageHal, pageCount: number, size: number): PageDevice {
@@ -46,7 +52,7 @@ export function storagePages(storage: StorageHal, pageCount: number, size: numbe
       return size;
     },
     read: function (i, off, len) {
-      const b = storage.read("pst" + i, off, len);
+      const b = storage.read(PAGE_FILE_PREFIX + i, off, len);
       if (b && b.length === len) return b;
       const out = new Uint8Array(len);
       out.fill(255);
@@ -54,11 +60,11 @@ export function storagePages(storage: StorageHal, pageCount: number, size: numbe
       return out;
     },
     program: function (i, off, data) {
-      if (!storage.read("pst" + i, 0, 1)) storage.create("pst" + i, size);
-      storage.write("pst" + i, off, data);
+      if (!storage.read(PAGE_FILE_PREFIX + i, 0, 1)) storage.create(PAGE_FILE_PREFIX + i, size);
+      storage.write(PAGE_FILE_PREFIX + i, off, data);
     },
     erase: function (i) {
-      storage.create("pst" + i, size);
+      storage.create(PAGE_FILE_PREFIX + i, size);
     },
   };
 }

@@ -8,7 +8,8 @@ import { collectRecords, type RecordSource, type SourceRecord } from "../tools/a
 import { crc32 } from "../hal/sim/crc";
 import { DurableWriter, isTemporaryName, type ArchiveFs } from "../tools/archive/durable";
 import { decodeRecord } from "../tools/archive/record";
-import { checkRecordName, deviceFolderName, pathInside } from "../tools/archive/safe-names";
+import { checkRecordName, deviceFolderName } from "../tools/archive/safe-names";
+import { pathInside } from "../tools/archive/paths";
 import { ArchiveError, DataError } from "../tools/cli/errors";
 import { Codec, Flag, Reason, RecordType, encodeRecord, recordName, type RecordHeader } from "../pstore/format";
 import { lz4Compress, lz4CompressBound } from "../pstore/lz4";

@@ -177,27 +177,13 @@ test("with hoist the late declaration is moved instead of rejected, and the rest
   });
 });
 
-test("Bangle.js 2 also gets the App Loader metadata", async (t) => {
+test("Bangle.js 2 gets the App Loader app only with all three bundles, other boards never", async (t) => {
   const outDir = tempOut();
-  const build = await buildBoard("BANGLEJS2", { outDir, entries: { module: moduleEntry, boot: bootEntry } });
-  const metadataPath = join(outDir, "BANGLEJS2/metadata.json");
-  t.true(build.files.includes(metadataPath));
-  const metadata = JSON.parse(readFileSync(metadataPath, "utf8"));
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
-  t.is(metadata.id, "pstore");
-  t.is(metadata.version, pkg.version);
-  t.deepEqual(metadata.supports, ["BANGLEJS2"]);
-  t.deepEqual(metadata.provides_modules, ["pstore"]);
-  // Numbered boot files run first (apps/boot/bootupdate.js), 0 first of all.
-  t.deepEqual(metadata.storage, [
-    { name: "pstore.0.boot.js", url: "pstore.boot.js" },
-    { name: "pstore", url: "pstore.js" },
-    { name: "pstoresvc", url: "pstore.svc.js" },
-  ]);
-  // What pstore creates there, for the App Loader to remove with the app: the settings and the 16 page files.
-  const pages = Array.from({ length: 16 }, (_, i) => ({ name: `pst${i}` }));
-  t.deepEqual(metadata.data, [{ name: "pstore.json" }, ...pages]);
-  const puck = await buildBoard("PUCKJS", { outDir, entries: { boot: bootEntry } });
+  const partial = await buildBoard("BANGLEJS2", { outDir, entries: { module: moduleEntry, boot: bootEntry } });
+  t.false(partial.files.some((file) => file.endsWith("metadata.json")), "an app without its service module would not run");
+  const full = await buildBoard("BANGLEJS2", { outDir });
+  t.true(full.files.includes(join(outDir, "BANGLEJS2/app/metadata.json")));
+  const puck = await buildBoard("PUCKJS", { outDir });
   t.false(puck.files.some((file) => file.endsWith("metadata.json")));
 });
 

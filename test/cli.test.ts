@@ -14,7 +14,7 @@ import { Tracer } from "../pstore/ftrace";
 import { COMMANDS, main } from "../tools/cli/main";
 import { ExitCode } from "../tools/cli/errors";
 import { ProgressBar } from "../tools/cli/progress";
-import { storyOf } from "../tools/cli/summary";
+import { storyOf } from "../tools/cli/story";
 
 function captureIo() {
   const chunks = { out: [] as string[], err: [] as string[] };

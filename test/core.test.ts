@@ -95,11 +95,16 @@ test("every board's default zones start up and take a record of each type they s
   }
 });
 
-test("the storage backend keeps records in pst<N> files", (t) => {
+test("the storage backend keeps records in pstore.p<N> files", (t) => {
   const dev = device(getBoard("BANGLEJS2"));
   const store = open(dev);
   const name = store.write(RecordType.Dmesg, Reason.Panic, payload(500, 3))!;
   t.regex(name, /^dmesg-storage-\d+$/);
+  t.true(dev.storage.list().length > 0);
+  t.true(
+    dev.storage.list().every((file) => /^pstore\.p\d+$/.test(file)),
+    "every page is a Storage file the Bangle.js app's data entry pstore.p* covers",
+  );
   const again = open(dev);
   t.deepEqual(again.read(name)!.payload, payload(500, 3));
   t.true(again.erase(name));

@@ -79,7 +79,7 @@ function cuts(bytes: Uint8Array, image: FlashImage): Array<[string, Uint8Array]>
   return out;
 }
 
-/** What `pstore dump` writes for a storage-backend device that sends each pst file (header and data) as a span. */
+/** What `pstore dump` writes for a storage-backend device that sends each pstore.p file (header and data) as a span. */
 function dumpedStorage(board: BoardDefinition, image: FlashImage, files: Array<{ addr: number; size: number }>): Uint8Array {
   const spans = files.map((f) => ({ addr: f.addr, size: STORAGE_HEADER_BYTES + f.size }));
   const read = (addr: number, size: number) => {
@@ -133,7 +133,7 @@ for (const name of boardNames()) {
 }
 
 test("a record on the flash backend of a storage board's image and on the storage backend of a flash board's", async (t) => {
-  // The image's kind follows the backend: a PUCKJS built for the storage backend keeps pst files in its Storage area.
+  // The image's kind follows the backend: a PUCKJS built for the storage backend keeps pstore.p<N> files in its Storage area.
   const board = { ...getBoard("PUCKJS"), backend: "storage" as const };
   const dev = createSimHal(board, { seed: 3 });
   const store = openStore(dev);

@@ -80,7 +80,7 @@ test("a dump is refused, naming the file, when the device's spans do not hold a 
   const store = openStore(dev);
   store.write(RecordType.Pmsg, Reason.User, new TextEncoder().encode("one message"));
   store.write(RecordType.Dmesg, Reason.Panic, new TextEncoder().encode("one crash"));
-  const files = dev.storage.area.files().filter((f) => /^pst\d+$/.test(f.name) && !f.deleted);
+  const files = dev.storage.area.files().filter((f) => /^pstore\.p\d+$/.test(f.name) && !f.deleted);
   t.true(files.length > 1);
   const span = (addr: number, size: number) => ({ addr, size, bytes: dev.flash.peek(addr, size) });
   const spans = files.map((f, i) => span(f.addr, STORAGE_HEADER_BYTES + f.size - (i === files.length - 1 ? 100 : 0)));
@@ -88,6 +88,6 @@ test("a dump is refused, naming the file, when the device's spans do not hold a 
   const last = files[files.length - 1];
   t.throws(() => imageFromDump(board, "storage", dump), { message: new RegExp(`does not hold all of ${last.name} \\(1024 bytes from 0x${(last.addr + 32).toString(16)}\\): nothing written`) });
   const whole = { ...dump, info: { ...dump.info, spans: files.map((f) => ({ addr: f.addr, size: STORAGE_HEADER_BYTES + f.size })) }, spans: files.map((f) => dev.flash.peek(f.addr, STORAGE_HEADER_BYTES + f.size)) };
-  t.deepEqual(imageFromDump(board, "storage", whole).layout!.pages.map((p) => p.file), files.map((f) => f.name).sort((a, b) => +a.slice(3) - +b.slice(3)), "pages in page-number order");
+  t.deepEqual(imageFromDump(board, "storage", whole).layout!.pages.map((p) => p.file), files.map((f) => f.name).sort((a, b) => +a.slice("pstore.p".length) - +b.slice("pstore.p".length)), "pages in page-number order");
   t.throws(() => imageFromDump(getBoard("PUCKJS"), "flash", { info: { spans: [], retained: 0 }, spans: [], retained: new Uint8Array(0) }), { message: /sends no flash spans for its flash backend/ });
 });

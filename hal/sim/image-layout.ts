@@ -1,13 +1,14 @@
 // The layout a format-2 image carries (FORMAT.md, "Image files"), worked out from the board definition and the
 // spans' bytes: the erase units under the spans, and pstore's pages in store order (the region's units for the
-// flash backend; the live Storage files pst0, pst1, … for the storage backend).
+// flash backend; the live Storage files pstore.p0, pstore.p1, … for the storage backend).
 
 import type { BoardDefinition } from "../../boards/types";
 import { pagesOf, unitAt } from "../../boards/geometry";
 import { imageHolds, readImage, type FlashImage, type ImageKind, type ImageLayout, type ImagePage, type ImageSpan, type ImageUnits } from "./image";
+import { PAGE_FILE_PREFIX } from "../../pstore/pages";
 import { STORAGE_HEADER_BYTES, storageHeaderAt, walkStorage, type StorageArea, type StoredFile } from "./storage-layout";
 
-const PAGE_FILE = /^pst(0|[1-9][0-9]*)$/;
+const PAGE_FILE = new RegExp(`^${PAGE_FILE_PREFIX.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(0|[1-9][0-9]*)$`);
 
 export function describeLayout(board: BoardDefinition, kind: ImageKind, spans: ImageSpan[], data: Uint8Array[]): ImageLayout {
   const image: FlashImage = { board: board.name, kind, spans, data };
@@ -39,7 +40,7 @@ function unitsUnder(board: BoardDefinition, spans: ImageSpan[]): ImageUnits[] {
 }
 
 /**
- * The live Storage files named pst<N>, in N order: found by the firmware's walk from the start of the area where
+ * The live Storage files named pstore.p<N>, in N order: found by the firmware's walk from the start of the area where
  * the spans hold it, and by a header at the start of any span (a dump sends each file as header plus data).
  */
 function storagePagesIn(board: BoardDefinition, image: FlashImage): ImagePage[] {

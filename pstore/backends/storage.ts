@@ -1,4 +1,4 @@
-// The "storage" backend: zones over pre-allocated Storage files pst0, pst1, … of board.storagePageSize bytes.
+// The "storage" backend: zones over pre-allocated Storage files pstore.p0, pstore.p1, … of board.storagePageSize bytes.
 
 import type { ResidentBoard } from "../../boards/device";
 import type { ZoneConfig } from "../../boards/types";

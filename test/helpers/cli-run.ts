@@ -74,9 +74,9 @@ export interface RunningSim {
   stop(): Promise<number | null>;
 }
 
-/** Starts `pstore sim` and waits for the line that says where it serves. */
-export async function startSim(args: string[]): Promise<RunningSim> {
-  const child = spawn(process.execPath, [BIN, "sim", "--board", "PUCKJS", ...args], { cwd: ROOT });
+/** Starts `pstore sim --board BOARD` and waits for the line that says where it serves. */
+export async function startSim(args: string[], board = "PUCKJS"): Promise<RunningSim> {
+  const child = spawn(process.execPath, [BIN, "sim", "--board", board, ...args], { cwd: ROOT });
   let out = "";
   let err = "";
   child.stderr!.on("data", (b) => (err += b));

@@ -206,7 +206,7 @@ export function decodeImageFile(file: Uint8Array): FormatImage {
   return { board: header.board, kind: header.kind, format, records, cut };
 }
 
-/** "Format-1 images": the board's region pages, or the pstN files found by walking its Storage area. */
+/** "Format-1 images": the board's region pages, or the pstore.pN files found by walking its Storage area. */
 function format1Pages(board: string, kind: string, bytes: ImageBytes): Page[] {
   const known = FORMAT1_BOARDS[board];
   if (!known) throw new Error(`format-1 image of unknown board ${board}`);
@@ -231,7 +231,7 @@ function format1Pages(board: string, kind: string, bytes: ImageBytes): Page[] {
   const files = new Map<number, Page>();
   let h = headerAt(start);
   while (h) {
-    const m = /^pst(0|[1-9][0-9]*)$/.exec(h.name);
+    const m = /^pstore\.p(0|[1-9][0-9]*)$/.exec(h.name);
     if (m && !h.deleted && !files.has(+m[1])) files.set(+m[1], { addr: h.addr + 32, size: h.length, file: h.name, header: h.addr });
     const next = (h.addr + 32 + h.length + 3) & ~3;
     if (next + 32 > end) break;

@@ -9,7 +9,8 @@ import test from "ava";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildBoard, bangleMetadata } from "../../tools/build/build";
+import { APP_FOLDER } from "../../tools/build/bangle-app";
+import { buildBoard } from "../../tools/build/build";
 import { APP_INFO_FILE, BANGLE_BOOT_FILE, appInfo, dataFiles } from "../../tools/build/installed-files";
 import { getBoard } from "../../boards/index";
 import { pstore } from "../helpers/cli-run";
@@ -42,8 +43,9 @@ if (!EMU) {
 
   /** The files the App Loader uploads for pstore: metadata's storage list, then the .info it writes. */
   async function appLoaderFiles(): Promise<Array<[string, string]>> {
-    const meta = (await bangleMetadata(BOARD)) as { version: string; storage: Array<{ name: string; url: string }> };
-    const files: Array<[string, string]> = meta.storage.map((f) => [f.name, readFileSync(join(dist, BOARD, f.url), "latin1")]);
+    const app = join(dist, BOARD, APP_FOLDER);
+    const meta = JSON.parse(readFileSync(join(app, "metadata.json"), "utf8")) as { version: string; storage: Array<{ name: string; url: string }> };
+    const files: Array<[string, string]> = meta.storage.map((f) => [f.name, readFileSync(join(app, f.url), "latin1")]);
     files.push([APP_INFO_FILE, JSON.stringify(appInfo(BOARD, meta.version))]);
     return files;
   }
@@ -182,13 +184,13 @@ if (!EMU) {
     await healthy(t);
     await watch.session(async (c) => {
       await appLoaderRemove(c);
-      const left: string[] = await c.value('require("Storage").list(/^pst|^pstore/)');
+      const left: string[] = await c.value('require("Storage").list(/^pstore/)');
       t.deepEqual(left, []);
       t.is((await c.value('require("Storage").read(".boot0")') as string).indexOf('load("pstore")'), -1);
       t.not(await c.value("E.getConsole()"), "LoopbackA");
     });
     t.false(COMPLAINTS.test(watch.mark()));
-    t.deepEqual(dataFiles(getBoard(BOARD)).slice(0, 2), ["pstore.json", "pst0"]);
+    t.deepEqual(dataFiles(getBoard(BOARD)).slice(0, 2), ["pstore.json", "pstore.p0"]);
   });
 
   test.serial("pstore install, then pstore uninstall: records archived, a bare interpreter", async (t) => {
@@ -199,7 +201,7 @@ if (!EMU) {
     const uninstall = await pstore(["uninstall", "--board", BOARD, "--port", watch.url, "--out", out, "--purge"]);
     t.is(uninstall.code, 0, uninstall.err + uninstall.out);
     await watch.session(async (c) => {
-      t.deepEqual(await c.value('require("Storage").list(/^pst|^pstore/)'), []);
+      t.deepEqual(await c.value('require("Storage").list(/^pstore/)'), []);
       t.is(await c.value("E.getConsole()"), "USB");
     });
     t.false(COMPLAINTS.test(watch.mark()));

@@ -7,21 +7,13 @@
 import { join } from "node:path";
 import { DurableWriter } from "./durable";
 import { buildDmesgText, DMESG_FILE } from "./dmesg-text";
-import type { DecodedRecord } from "./record";
-import { recordJson, type IndexEntry } from "./record-json";
+import { indexEntryOf, type DecodedRecord } from "./record";
 import { RecordIndex } from "./record-index";
-import { JSON_SCHEMA_VERSION } from "../json/schema";
-import { deviceFolderName, pathInside } from "./safe-names";
+import type { RecordStore, StoredRecord } from "./collect";
+import { pathInside } from "./paths";
+import { deviceFolderName } from "./safe-names";
 
-export interface StoredRecord {
-  entry: IndexEntry;
-  /** The record's boot folder. */
-  folder: string;
-  /** False when the archive held this content already and nothing was written. */
-  written: boolean;
-}
-
-export class Archive {
+export class Archive implements RecordStore {
   /** By boot folder (device folder name and boot): two device ids that sanitize alike share one index. */
   private readonly indexes = new Map<string, { index: RecordIndex; deviceId: string; boot: number }>();
   /** Boot folders whose dmesg.txt must be rebuilt by finish(). */
@@ -60,21 +52,7 @@ export class Archive {
 
     const archivedAs = index.archiveNameFor(record.name);
     for (const file of record.files) this.writer.writeFile(folder, archivedAs + file.suffix, file.data);
-    const facts = header
-      ? { ...header, name: record.name, storedLength: record.storedLength }
-      : { name: record.name, type: 0, reason: 0, codec: 0, flags: 0, parts: 0, boot, seq, time: 0, uptime: 0, storedLength: record.storedLength, originalLength: 0 };
-    const entry: IndexEntry = {
-      schema: JSON_SCHEMA_VERSION,
-      kind: "record",
-      ...recordJson(facts),
-      device: deviceId,
-      archivedAs,
-      outcome: record.outcome,
-      ...(record.problem ? { problem: record.problem } : {}),
-      files: record.files.map((f) => archivedAs + f.suffix),
-      crcs: record.crcs,
-      archivedAt: new Date().toISOString(),
-    };
+    const entry = indexEntryOf(deviceId, record, boot, archivedAs);
     index.put(entry);
     return { entry, folder, written: true };
   }

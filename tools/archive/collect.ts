@@ -6,8 +6,7 @@
 
 import { CliError, ExitCode } from "../cli/errors";
 import { ProtocolError } from "../protocol/errors";
-import type { Archive } from "./archive";
-import { decodeRecord } from "./record";
+import { decodeRecord, type DecodedRecord } from "./record";
 import type { IndexEntry } from "./record-json";
 import { checkRecordName, describeName } from "./safe-names";
 
@@ -35,6 +34,26 @@ export interface RecordSource {
   fetch(record: SourceRecord, progress: (done: number, total: number) => void): Promise<Uint8Array[]>;
   /** False when the source no longer had the record. Absent for sources that cannot erase (image files). */
   erase?(name: string): Promise<boolean>;
+}
+
+export interface StoredRecord {
+  entry: IndexEntry;
+  /** The record's boot folder. */
+  folder: string;
+  /** False when the store held this content already and nothing was written. */
+  written: boolean;
+}
+
+/** Where collected records go: the archive folder (Archive), or the App Loader page's memory (PageArchive). */
+export interface RecordStore {
+  /** Called before anything is fetched, so an unusable store fails first. */
+  prepare(): void;
+  /** Keeps the record, unless the store holds this content already; durable at the next flush or finish. */
+  store(deviceId: string, record: DecodedRecord, fallbackBoot?: number): StoredRecord;
+  /** Makes every record stored so far durable: only then does it count as archived. */
+  flush(): Promise<void>;
+  /** Flushes and rebuilds each touched boot folder's views (dmesg.txt). */
+  finish(): Promise<void>;
 }
 
 export interface CollectOptions {
@@ -72,7 +91,7 @@ export class InterruptedError extends CliError {
 /** Records stored between two flushes: one file-system commit for many records, little lost to a cut-off pull. */
 const FLUSH_EVERY = 256;
 
-export async function collectRecords(source: RecordSource, archive: Archive, options: CollectOptions): Promise<CollectResult> {
+export async function collectRecords(source: RecordSource, archive: RecordStore, options: CollectOptions): Promise<CollectResult> {
   archive.prepare();
   const listed = await source.list();
   const result: CollectResult = { records: [], refused: [], gone: [], notErased: [] };

@@ -6,7 +6,7 @@ import * as nodeFs from "node:fs";
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { ArchiveError } from "../cli/errors";
-import { pathInside } from "./safe-names";
+import { pathInside } from "./paths";
 
 /** The file-system calls the archive makes; tests pass a wrapper that fails like a full or read-only disk. */
 export type ArchiveFs = Pick<

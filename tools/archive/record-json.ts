@@ -2,7 +2,6 @@
 // of records.jsonl share, spelled once here, so the same thing has the same name everywhere.
 
 import { Flag, parseRecordName, reasonName, typeName } from "../../pstore/format";
-import { schemaProblem } from "../json/schema";
 
 const CODEC_NAMES = ["raw", "lz4", "heatshrink"];
 
@@ -105,9 +104,4 @@ export function recordJson(r: RecordFacts): RecordJson {
     storedBytes: r.storedLength,
     originalBytes: r.originalLength,
   };
-}
-
-/** Why `value` is not a records.jsonl line, or undefined when it is one. */
-export function checkIndexEntry(value: unknown): string | undefined {
-  return schemaProblem("indexLine", value);
 }

@@ -20,9 +20,11 @@ import {
 import { heatshrinkDecompress } from "../../pstore/heatshrink";
 import { lz4Decompress } from "../../pstore/lz4";
 import { crc32 } from "../../hal/sim/crc";
+import { concatBytes } from "../bytes";
+import { JSON_SCHEMA_VERSION } from "../json/version";
 import { decodeTrace } from "./ftrace-text";
 import { replText } from "../protocol/repl-text";
-import { codecName, type RecordOutcome } from "./record-json";
+import { codecName, recordJson, type IndexEntry, type RecordOutcome } from "./record-json";
 import { checkRecordName } from "./safe-names";
 
 /** No real record comes near this; a header claiming more is not trusted with an allocation. */
@@ -62,7 +64,7 @@ export function describeHeader(h: DecodedRecordHeader): string {
  */
 export function decodeRecord(name: string, parts: Uint8Array[]): DecodedRecord {
   const parsed = checkRecordName(name);
-  const joinedRaw = Buffer.concat(parts);
+  const joinedRaw = concatBytes(parts);
   const corrupt = (problem: string, header?: DecodedRecordHeader): DecodedRecord => ({
     name,
     header,
@@ -100,7 +102,7 @@ export function decodeRecord(name: string, parts: Uint8Array[]): DecodedRecord {
     payloads.push(part.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + h.storedLength));
   }
   const header = headers[0];
-  const stored = Buffer.concat(payloads);
+  const stored = concatBytes(payloads);
   const base = { name, header, storedLength: stored.length, crcs: headers.map((h) => h.recordCrc.toString(16).padStart(8, "0")) };
   if (isDropMarker(header, stored)) {
     return {
@@ -126,7 +128,7 @@ export function decodeRecord(name: string, parts: Uint8Array[]): DecodedRecord {
   if (header.type === RecordType.Ftrace) {
     try {
       const text = decodeTrace(decoded, header);
-      return { ...base, outcome: "ok", files: [{ suffix: "", data: Buffer.from(text, "utf8") }], text };
+      return { ...base, outcome: "ok", files: [{ suffix: "", data: new TextEncoder().encode(text) }], text };
     } catch (error) {
       return {
         ...base,
@@ -140,7 +142,7 @@ export function decodeRecord(name: string, parts: Uint8Array[]): DecodedRecord {
   // The text view leaves out the REPL's control codes; when that changes anything, the bytes as stored go beside it.
   const asStored = new TextDecoder().decode(decoded);
   const text = replText(asStored);
-  const files = text === asStored ? [{ suffix: "", data: decoded }] : [{ suffix: "", data: Buffer.from(text, "utf8") }, { suffix: ".raw", data: decoded }];
+  const files = text === asStored ? [{ suffix: "", data: decoded }] : [{ suffix: "", data: new TextEncoder().encode(text) }, { suffix: ".raw", data: decoded }];
   return { ...base, outcome: "ok", files, text };
 }
 
@@ -171,3 +173,22 @@ function decompress(h: DecodedRecordHeader, stored: Uint8Array): Uint8Array {
   return out;
 }
 
+/** The record's line in records.jsonl: what the header says, how it decoded, which files hold it (`archivedAs`…). */
+export function indexEntryOf(deviceId: string, record: DecodedRecord, boot: number, archivedAs: string): IndexEntry {
+  const header = record.header;
+  const facts = header
+    ? { ...header, name: record.name, storedLength: record.storedLength }
+    : { name: record.name, type: 0, reason: 0, codec: 0, flags: 0, parts: 0, boot, seq: 0, time: 0, uptime: 0, storedLength: record.storedLength, originalLength: 0 };
+  return {
+    schema: JSON_SCHEMA_VERSION,
+    kind: "record",
+    ...recordJson(facts),
+    device: deviceId,
+    archivedAs,
+    outcome: record.outcome,
+    ...(record.problem ? { problem: record.problem } : {}),
+    files: record.files.map((f) => archivedAs + f.suffix),
+    crcs: record.crcs,
+    archivedAt: new Date().toISOString(),
+  };
+}

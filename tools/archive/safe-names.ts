@@ -1,7 +1,6 @@
 // Names that come from the device become file and folder names in the archive, so they are checked here
 // before any path is built: the archive never writes outside its folder whatever the device sends.
 
-import { isAbsolute, relative, resolve } from "node:path";
 import { parseRecordName, type ParsedName } from "../../pstore/format";
 import { DataError } from "../cli/errors";
 
@@ -31,15 +30,4 @@ export function deviceFolderName(deviceId: string): string {
   let name = deviceId.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 64);
   if (name.startsWith(".")) name = "_" + name.slice(1);
   return name === "" ? "unknown-device" : name;
-}
-
-/** `root` joined with `parts`, refusing any result that is not strictly inside `root`. */
-export function pathInside(root: string, ...parts: string[]): string {
-  const base = resolve(root);
-  const full = resolve(base, ...parts);
-  const rel = relative(base, full);
-  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) {
-    throw new DataError(`refusing path ${describeName(parts.join("/"))}: it is not inside ${base}`);
-  }
-  return full;
 }

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildBoard } from "../build/build";
-import { BOOT_FILE, MODULE_FILE, SERVICE_FILE } from "../cli/sim-server";
+import { BOOT_FILE, MODULE_FILE, SERVICE_FILE } from "../build/installed-files";
 
 /** The file in a run's folder the device code writes its results to, one JSON line each. */
 const RESULTS = "bench-results.txt";

@@ -1,7 +1,8 @@
 // `npm run build`: bundles the device code once per board with esbuild, runs every bundle through the
 // Espruino compatibility gate, and writes dist/<BOARD>/pstore.js (the module), pstore.svc.js (the service module:
 // the host service and the read side, loaded on first use as Storage module "pstoresvc"), pstore.boot.js (boot
-// code) and, for Bangle.js, the App Loader's metadata.json. A bundle that fails the gate is not written.
+// code) and, for Bangle.js 2, the App Loader app in dist/BANGLEJS2/app/ (bangle-app.ts). A bundle that fails the
+// gate is not written.
 // The service module reads the main module's internal fields, so it is built after it with its mangled names.
 //
 // Why both bundles are built as ESM and then converted: Espruino evaluates a Storage module with `exports` and
@@ -16,7 +17,7 @@
 import * as acorn from "acorn";
 import * as esbuild from "esbuild";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -24,9 +25,10 @@ import { boardNames, getBoard } from "../../boards/index";
 import { deviceBoard, residentBoard } from "../../boards/device";
 import type { BackendName, BoardDefinition, CodecName } from "../../boards/types";
 import { validateBoard } from "../../boards/validate";
+import { writeBangleApp } from "./bangle-app";
 import { formatFinding, gate, type Finding } from "./gate";
 import { hoistFunctionDeclarations } from "./hoist";
-import { BANGLE_BOOT_FILE, MODULE_FILE, SERVICE_FILE, dataFiles } from "./installed-files";
+import { MODULE_FILE, SERVICE_FILE } from "./installed-files";
 import { editGenerated, type Edit, type SourceMap } from "./sourcemap";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -45,11 +47,11 @@ const BACKEND_NAMES: BackendName[] = ["flash", "storage"];
  */
 export const MODULE_BUDGET = 12288;
 const BUDGET_ENFORCED = new Set(["PUCKJS"]);
-/** Boards whose apps are installed through the Bangle.js App Loader. */
-const BANGLE_APP_BOARDS = new Set(["BANGLEJS", "BANGLEJS2"]);
+/** Boards whose apps are installed through the Bangle.js App Loader (tools/build/bangle-app.ts). */
+const BANGLE_APP_BOARDS = new Set(["BANGLEJS2"]);
 
 export const BUNDLE_FILES: Record<BundleKind, string> = { module: "pstore.js", svc: "pstore.svc.js", boot: "pstore.boot.js" };
-/** Storage names of the two modules. */
+/** Storage names of the two modules (the boot code's name depends on the board: installed-files.ts). */
 export const MODULE_STORAGE_NAMES = { module: MODULE_FILE, svc: SERVICE_FILE } as const;
 const DEFAULT_ENTRIES: Record<BundleKind, string> = {
   module: join(ROOT, "firmware/module.ts"),
@@ -398,34 +400,15 @@ export async function buildBoard(boardName: string, options: BuildOptions = {}):
     await writeFile(path, output.code);
     build.files.push(path);
   }
-  if (BANGLE_APP_BOARDS.has(board.name)) {
-    const path = join(outDir, board.name, "metadata.json");
-    await writeFile(path, JSON.stringify(await bangleMetadata(board.name), null, 2) + "\n");
-    build.files.push(path);
+  if (BANGLE_APP_BOARDS.has(board.name) && main && svc && boot) {
+    const bundles = {
+      module: { name: MODULE_STORAGE_NAMES.module, code: main.code },
+      svc: { name: MODULE_STORAGE_NAMES.svc, code: svc.code },
+      boot: { code: boot.code },
+    };
+    build.files.push(...(await writeBangleApp(ROOT, join(outDir, board.name), board.name, bundles)));
   }
   return build;
-}
-
-/** The Bangle.js App Loader entry: boot code that provides the `pstore` module. */
-export async function bangleMetadata(boardName: string): Promise<object> {
-  const pkg = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as { version: string; description: string };
-  return {
-    id: "pstore",
-    name: "pstore",
-    shortName: "pstore",
-    version: pkg.version,
-    description: pkg.description,
-    type: "bootloader",
-    tags: "tool,system,debug",
-    supports: [boardName],
-    provides_modules: ["pstore"],
-    storage: [
-      { name: BANGLE_BOOT_FILE, url: BUNDLE_FILES.boot },
-      { name: MODULE_STORAGE_NAMES.module, url: BUNDLE_FILES.module },
-      { name: MODULE_STORAGE_NAMES.svc, url: BUNDLE_FILES.svc },
-    ],
-    data: dataFiles(getBoard(boardName)).map((name) => ({ name })),
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -3,7 +3,11 @@
 
 import { getBoard } from "../../boards/index";
 import type { BoardDefinition } from "../../boards/types";
+import { SETTINGS_FILE } from "../../firmware/config";
 import { SERVICE_MODULE } from "../../firmware/service";
+import { PAGE_FILE_PREFIX } from "../../pstore/pages";
+
+export { SETTINGS_FILE };
 
 /** The module, what require("pstore") loads. */
 export const MODULE_FILE = "pstore";
@@ -22,8 +26,6 @@ export const OLD_BANGLE_BOOT_FILES = ["pstore.boot.js"];
 /** The App Loader's record of an installed app (EspruinoAppLoaderCore js/appinfo.js, createAppJSON). */
 export const APP_ID = "pstore";
 export const APP_INFO_FILE = APP_ID + ".info";
-/** The settings the boot code reads. */
-export const SETTINGS_FILE = "pstore.json";
 /** Boards whose boot code the Bangle.js bootloader collects from `*.boot.js` files into `.boot0`. */
 export const BANGLE_BOARDS = ["BANGLEJS", "BANGLEJS2"];
 
@@ -38,16 +40,19 @@ export function bootFileOf(boardName: string): string {
 
 /**
  * The Storage files pstore creates at run time on `board` with its own zones: the settings, and on the storage
- * backend one pre-allocated file per page, `pst0` … (pstore/pages.ts). Zones set in pstore.json may use more pages.
+ * backend one pre-allocated file per page, `pstore.p0` … (pstore/pages.ts). Zones set in pstore.json may use more pages.
  */
 export function dataFiles(board: BoardDefinition): string[] {
   const files = [SETTINGS_FILE];
   if (board.backend === "storage") {
     const pages = board.zones.reduce((sum, zone) => sum + zone.pages, 0);
-    for (let i = 0; i < pages; i++) files.push("pst" + i);
+    for (let i = 0; i < pages; i++) files.push(PAGE_FILE_PREFIX + i);
   }
   return files;
 }
+
+/** Storage.list() pattern of the storage backend's page files, `pstore.p0` …, as the device's regular expression. */
+export const PAGE_FILES = `/^${PAGE_FILE_PREFIX.replace(".", "\\.")}\\d+$/`;
 
 /** The files `pstore install` writes, in the order it writes them: the boot file last, once the modules are in. */
 export function installedFiles(boardName: string): string[] {

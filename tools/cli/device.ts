@@ -1,8 +1,7 @@
 // Opening a device for a subcommand: the port from --port/$PSTORE_PORT, a DeviceClient with a clean REPL, the
-// device's identity from its status, and the device as a RecordSource for the pull pipeline. Ctrl-C closes the
-// line, which ends whatever call is waiting, and the command exits 130.
+// device's identity from its status and the device as a RecordSource (both in tools/protocol/source.ts). Ctrl-C
+// closes the line, which ends whatever call is waiting, and the command exits 130.
 
-import type { RecordSource, SourceRecord } from "../archive/collect";
 import { InterruptedError } from "../archive/collect";
 import { existsSync } from "node:fs";
 import { DEFAULT_BAUD, openPort, type Port } from "../ports/index";
@@ -10,9 +9,10 @@ import { DeviceClient } from "../protocol/client";
 import { ProtocolError } from "../protocol/errors";
 import { PORT_OPTIONS, positiveNumber, requiredString, type CliIo, type OptionValues } from "./command";
 import { DeviceError, ExitCode, UsageError } from "./errors";
-import { printable } from "./summary";
+import { printable } from "./story";
 
 export { PORT_OPTIONS };
+export { deviceIdentity, deviceIdOf, deviceSource, type DeviceIdentity } from "../protocol/source";
 
 export const PORT_HELP = `  -p, --port PORT     serial device (/dev/ttyACM0, COM3), tcp://host:port, or a Bluetooth LE
                       device: ble://AA:BB:CC:DD:EE:FF or ble:NAME (pstore ports lists them);
@@ -118,37 +118,6 @@ function checkPortScheme(spec: string): void {
 }
 
 /**
- * "PUCKJS 7f3a1c2b…": board and serial number as the device reports them in its status (`board`, `serial`),
- * which name the archive's device folder. A device that does not say gets "unknown".
- */
-export function deviceIdOf(status: Record<string, unknown>): string {
-  const text = (value: unknown) => (typeof value === "string" || typeof value === "number" ? String(value) : "");
-  const id = [text(status.board), text(status.serial)].filter((s) => s !== "").join(" ");
-  return id || "unknown";
-}
-
-export interface DeviceIdentity {
-  deviceId: string;
-  /** Why this device's records may not be erased: it cannot be told apart from another one. */
-  eraseRefusal?: string;
-}
-
-/**
- * Who the device is, for the archive: `--device ID` when given (the user vouches for it), otherwise board and serial
- * from its status. Without a serial number two devices would share one folder, so nothing of it is erased.
- */
-export function deviceIdentity(status: Record<string, unknown>, given: string | undefined): DeviceIdentity {
-  if (given !== undefined && given !== "") return { deviceId: given };
-  const deviceId = deviceIdOf(status);
-  const serial = status.serial;
-  if ((typeof serial === "string" && serial !== "") || typeof serial === "number") return { deviceId };
-  return {
-    deviceId,
-    eraseRefusal: "the device reports no serial number, so its records cannot be told from another device's; name it with --device ID to erase",
-  };
-}
-
-/**
  * Each backend the device's status reports as not "ok", as `name (state: error)`. Its records cannot be listed or
  * pulled, and new ones are not stored: `status`, `list` and `pull` say so and exit with ExitCode.Device.
  */
@@ -165,40 +134,4 @@ export function reportFailedBackends(command: string, status: Record<string, unk
   if (failed.length === 0) return code;
   io.stderr.write(`pstore ${command}: the device reports a failed backend, whose records are not listed, pulled or stored: ${failed.join(", ")}\n`);
   return code === ExitCode.Ok ? ExitCode.Device : code;
-}
-
-/** Bytes a record takes on the line: payload, plus header and commit word and padding per part. */
-function wireSize(record: SourceRecord): number {
-  return record.storedLength + record.parts * 55;
-}
-
-/**
- * Records of a device for collectRecords. `list` pulls every record in one stream (DeviceClient.fetchAll), each
- * listed with its images; when the device has no bulk call or the stream did not hold together, it lists with `l`
- * and `fetch` gets each record with `g`.
- */
-export function deviceSource(client: DeviceClient, identity: DeviceIdentity): RecordSource {
-  return {
-    ...identity,
-    list: async () => {
-      const bulk = await client.fetchAll();
-      if (bulk.complete) return bulk.records;
-      return client.list();
-    },
-    fetch: async (record, progress) => {
-      const parts: Uint8Array[] = [];
-      let before = 0;
-      const estimate = wireSize(record);
-      for (let part = 0; part < record.parts; part++) {
-        const bytes = await client.fetchPart(record.name, part, {
-          onProgress: (done) => progress(before + done, Math.max(estimate, before + done)),
-        });
-        before += bytes.length;
-        parts.push(bytes);
-      }
-      progress(before, before);
-      return parts;
-    },
-    erase: (name) => client.erase(name),
-  };
 }

@@ -18,7 +18,7 @@ export const dumpCommand: Command = {
   summary: "copy the raw pstore flash region and retained RAM into an image file",
   help: `Usage: pstore dump --port PORT --out IMAGE [--board B]
 
-Copies the device's pstore region (flash backend) or the Storage area its files pst0, pst1, …
+Copies the device's pstore region (flash backend) or the Storage area its files pstore.p0, pstore.p1, …
 live in, headers included (storage backend), and its retained RAM, byte for byte, each chunk CRC-checked on
 the line, into IMAGE in the image file format with the layout of pstore's pages (docs/FORMAT.md,
 "Image files"), so IMAGE decodes without the board definition. Nothing on the device changes.

@@ -12,7 +12,7 @@ import { deviceIdOf, PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
 import { DataError, DeviceError, ExitCode } from "./errors";
 import { resetLine } from "./status";
 import { withStorageSession } from "./storage-session";
-import { printable } from "./summary";
+import { printable } from "./story";
 
 export const installCommand: Command = {
   name: "install",

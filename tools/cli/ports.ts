@@ -5,7 +5,7 @@
 import { loadNoble, scanUartDevices, type BleDevice } from "../ports/ble";
 import { positiveNumber, type Command } from "./command";
 import { ExitCode } from "./errors";
-import { printable } from "./summary";
+import { printable } from "./story";
 
 interface SerialInfo {
   path: string;

@@ -5,7 +5,7 @@ import type { Command } from "./command";
 import { deviceIdOf, PORT_HELP, PORT_OPTIONS, reportFailedBackends, withDevice } from "./device";
 import { ExitCode } from "./errors";
 import { jsonDocument } from "../json/schema";
-import { printable } from "./summary";
+import { printable } from "./story";
 import { formatBytes, formatTable } from "./table";
 
 export const statusCommand: Command = {

@@ -2,14 +2,11 @@
 // files and restarts the interpreter without it. The store stays unless --purge: a later install finds its records.
 
 import { archiveFrom } from "./archive-run";
-import { APP_INFO_FILE, MODULE_FILE, SERVICE_FILE, SETTINGS_FILE, isBangle } from "../build/installed-files";
+import { APP_INFO_FILE, MODULE_FILE, PAGE_FILES, SERVICE_FILE, SETTINGS_FILE, isBangle } from "../build/installed-files";
 import { boardOption, requiredString, type Command } from "./command";
 import { deviceIdentity, deviceSource, PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
 import { ExitCode, UsageError } from "./errors";
 import { withStorageSession } from "./storage-session";
-
-/** The storage backend's page files (pstore/pages.ts). */
-const PAGE_FILES = "/^pst\\d+$/";
 
 export const uninstallCommand: Command = {
   name: "uninstall",
@@ -20,7 +17,7 @@ Pulls every record into DIR as \`pstore pull\` does (stopping at the first error
 then stops pstore (its boot file taken away, then reset()) and erases the module "pstore", the service
 module "pstoresvc" and the boot file (on Bangle.js also "${APP_INFO_FILE}"; the boot app drops pstore
 from .boot0 at the restart), and restarts the interpreter with load(): a bare interpreter with your
-program. The store is left (pstore.json, the storage backend's pst0, pst1, … files, the flash backend's
+program. The store is left (pstore.json, the storage backend's pstore.p0, pstore.p1, … files, the flash backend's
 pages): a later \`pstore install\` finds its records.
 
 Options:
@@ -29,7 +26,7 @@ ${PORT_HELP}
   -o, --out DIR       archive folder for the pull
       --device ID     the device folder of the pull (needed to erase on a device that reports no serial)
       --force         skip the pull: records not archived yet are lost with --purge
-      --purge         also erase the store: pstore.json and the pst* Storage files (flash-backend pages
+      --purge         also erase the store: pstore.json and the pstore.p* Storage files (flash-backend pages
                       below Storage are left as they are: nothing else uses them)
   -h, --help          this text
 

@@ -12,6 +12,7 @@ import { Pstore } from "../../pstore/core";
 import { Codec, Flag, Reason, RecordType, typeFromName } from "../../pstore/format";
 import { heatshrinkCompress } from "../../pstore/heatshrink";
 import { lz4Compress, lz4CompressBound } from "../../pstore/lz4";
+import { PAGE_FILE_PREFIX } from "../../pstore/pages";
 
 /** One erase unit of the store's medium, as absolute flash addresses (a raw page, or a Storage file's data). */
 export interface MediumPage {
@@ -26,13 +27,13 @@ export interface SeedImage {
   pages: MediumPage[];
 }
 
-/** The pages pstore keeps its records in on this device: the region's units, or the `pst<N>` files' data. */
+/** The pages pstore keeps its records in on this device: the region's units, or the `pstore.p<N>` files' data. */
 export function mediumPages(dev: SimDevice): MediumPage[] {
   const board = dev.board;
   if (board.backend === "flash") return pagesOf(board);
   const out: MediumPage[] = [];
   for (let i = 0; ; i++) {
-    const file = dev.storage.area.find(`pst${i}`);
+    const file = dev.storage.area.find(PAGE_FILE_PREFIX + i);
     if (!file) break;
     out.push({ addr: file.addr + STORAGE_HEADER_BYTES, size: file.size });
   }

@@ -7,6 +7,7 @@ import type { FlashImage, ImageKind } from "../../hal/sim/image";
 import { describeLayout } from "../../hal/sim/image-layout";
 import type { DumpResult } from "../protocol/client";
 import { DataError } from "../cli/errors";
+import { PAGE_FILE_PREFIX } from "../../pstore/pages";
 
 export function imageFromDump(board: BoardDefinition, kind: ImageKind, dump: DumpResult): FlashImage {
   if (dump.info.spans.length === 0) {
@@ -28,7 +29,7 @@ export function imageFromDump(board: BoardDefinition, kind: ImageKind, dump: Dum
   }
   if (kind === "storage" && layout.pages.length === 0) {
     const spans = dump.info.spans.map((s) => `0x${s.addr.toString(16)}+${s.size}`).join(", ");
-    throw new DataError(`the spans the device sent (${spans}) hold no Storage file pst0, pst1, …: nothing written`);
+    throw new DataError(`the spans the device sent (${spans}) hold no Storage file ${PAGE_FILE_PREFIX}0, ${PAGE_FILE_PREFIX}1, …: nothing written`);
   }
   return {
     board: board.name,

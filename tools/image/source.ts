@@ -55,7 +55,7 @@ export function openImageSource(bytes: Uint8Array, path: string, boardName: stri
   const pages = readablePages(image, layout, path, warnings);
 
   let backend: Backend | undefined;
-  // No span at all is a dump that copied nothing; spans without pst files are a store that never wrote.
+  // No span at all is a dump that copied nothing; spans without pstore.p<N> files are a store that never wrote.
   if (image.spans.length === 0) warnings.push(`${path}: the image holds no flash spans, so no pstore pages`);
   if (pages.length > 0) {
     try {

@@ -3,11 +3,9 @@
 // maximum, pattern). The archive checks each records.jsonl line with it; the tests check every --json output.
 
 import { readFileSync } from "node:fs";
+import { JSON_SCHEMA_VERSION, type JsonKind } from "./version";
 
-/** The version every document carries in its `schema` field. */
-export const JSON_SCHEMA_VERSION = 1;
-
-export type JsonKind = "list" | "pull" | "decode" | "status" | "record";
+export { JSON_SCHEMA_VERSION, type JsonKind };
 
 interface SchemaNode {
   type?: string | string[];

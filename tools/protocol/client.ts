@@ -5,6 +5,7 @@
 import { FRAME_TAG, FrameKind, frameCheck, SERVICE_MODULE, ServiceLimit, type DumpInfo } from "../../firmware/service";
 import type { RecordMeta } from "../../pstore/backend";
 import type { Port } from "../ports/types";
+import { latin1Bytes } from "../bytes";
 import { ProtocolError } from "./errors";
 import { FrameParser, type Frame } from "./frames";
 import { crc32 } from "../../hal/sim/crc";
@@ -651,8 +652,9 @@ export function splitBulkStream(stream: Uint8Array, summary: unknown): BulkRecor
  */
 export function requestLine(service: string, fn: string, id: number, args: Argument[]): string {
   const call = `${service}.${fn}(${[id, ...args].map(formatArgument).join(",")})`;
-  const message = Buffer.from(JSON.stringify(`${fn}: the device could not run this call (its pstore service lacks it or does not load)`), "latin1");
-  const payload = message.toString("base64");
+  const text = JSON.stringify(`${fn}: the device could not run this call (its pstore service lacks it or does not load)`);
+  const message = latin1Bytes(text);
+  const payload = btoa(text);
   const check = frameCheck(crc32, id, FrameKind.Error, 0, payload.length, crc32(message));
   const header = `${FRAME_TAG}${id} ${FrameKind.Error} 0 ${payload.length} ${check.toString(16)}]`;
   return `${DLE}try{${call}}catch(e){print(${JSON.stringify(header)});print(${JSON.stringify(payload)})}\n`;

@@ -6,6 +6,7 @@ import { FRAME_TAG, FrameKind, frameCheck } from "../../firmware/service";
 import { crc32 } from "../../hal/sim/crc";
 import { ProtocolError } from "./errors";
 import { replLine } from "./repl-text";
+import { base64Bytes, latin1Bytes } from "../bytes";
 
 export interface Frame {
   id: number;
@@ -32,7 +33,7 @@ const XON = 0x11;
 const XOFF = 0x13;
 const CR = 0x0d;
 const LF = 0x0a;
-const TAG = Buffer.from(FRAME_TAG, "latin1");
+const TAG = latin1Bytes(FRAME_TAG);
 const KINDS = new Set<string>(Object.values(FrameKind));
 
 const enum State {
@@ -71,8 +72,7 @@ function decodeBase64(text: string): Uint8Array | undefined {
   if (text.length % 4 !== 0) return undefined;
   const pad = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
   if (text.indexOf("=") !== -1 && text.indexOf("=") < text.length - pad) return undefined;
-  const bytes = Buffer.from(text, "base64");
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  return base64Bytes(text);
 }
 
 function parseHeader(text: string): Header | ProtocolError {

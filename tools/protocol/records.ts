@@ -5,6 +5,7 @@ import type { RecordMeta } from "../../pstore/backend";
 import { parseRecordName } from "../../pstore/format";
 import type { DumpInfo } from "../../firmware/service";
 import { ProtocolError } from "./errors";
+import { latin1Text } from "../bytes";
 
 /** Largest record part or dump area the host accepts from a device (bigger than any board's pstore region). */
 export const MAX_TRANSFER_BYTES = 16 * 1024 * 1024;
@@ -20,7 +21,7 @@ function bad(message: string): ProtocolError {
 }
 
 export function parseJson(bytes: Uint8Array, what: string): unknown {
-  const text = Buffer.from(bytes).toString("latin1");
+  const text = latin1Text(bytes);
   try {
     return JSON.parse(text);
   } catch {

@@ -19,7 +19,7 @@ import { Archive } from "../archive/archive";
 import { collectRecords, InterruptedError } from "../archive/collect";
 import { DurableWriter } from "../archive/durable";
 import { buildBoard, MODULE_STORAGE_NAMES } from "../build/build";
-import { BOOT_FILE } from "../cli/sim-server";
+import { BOOT_FILE } from "../build/installed-files";
 import { deviceIdentity, deviceSource } from "../cli/device";
 import { openImageSource } from "../image/source";
 import { simulatorPort } from "../ports/sim";

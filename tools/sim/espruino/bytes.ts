@@ -1,5 +1,7 @@
 // Device values as bytes and back, the way the interpreter converts them (strings hold one byte per character).
 
+import { latin1Bytes } from "../../bytes";
+
 /** The internal class of a value ("ArrayBuffer", "Uint8Array", ...), across realms. */
 export function tag(value: unknown): string {
   return Object.prototype.toString.call(value).slice(8, -1);
@@ -7,11 +9,7 @@ export function tag(value: unknown): string {
 
 /** The bytes of a string (one byte per char), ArrayBuffer, typed array, DataView or array of numbers. */
 export function toBytes(value: unknown): Uint8Array {
-  if (typeof value === "string") {
-    const out = new Uint8Array(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = value.charCodeAt(i) & 0xff;
-    return out;
-  }
+  if (typeof value === "string") return latin1Bytes(value);
   // Host views over the device's buffers: the device's own ArrayBuffer.prototype.slice is missing on purpose.
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice();
   if (tag(value) === "ArrayBuffer") return new Uint8Array(value as ArrayBuffer).slice();
@@ -21,9 +19,4 @@ export function toBytes(value: unknown): Uint8Array {
   return toBytes(String(value));
 }
 
-/** A string of one character per byte. */
-export function toLatin1(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i += 8192) out += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, i + 8192)));
-  return out;
-}
+export { latin1Text as toLatin1 } from "../../bytes";
