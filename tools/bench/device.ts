@@ -30,6 +30,8 @@ const FLAT_BATCH = 250;
 const SAMPLE_EVERY = 2500;
 /** How long after a call the service module is surely dropped (it stays while a host keeps talking, 2 s). */
 const SETTLE_MS = 2500;
+/** How long a flat-usage run may take before it counts as stalled. */
+const FLAT_LIMIT_MS = 300_000;
 /** Idle passes counted, with idleSeconds 1. */
 const IDLE_PASSES = 5;
 
@@ -38,6 +40,8 @@ interface Run {
   results: any[];
   instructions?: number;
   callgrindFile?: string;
+  /** The run was stopped after `limitMs` (results hold what it saved until then). */
+  stopped?: boolean;
 }
 
 function hasValgrind(): boolean {
@@ -47,24 +51,30 @@ function hasValgrind(): boolean {
 /**
  * Runs `code` after the boot code (`-e`) in `dir`, or a file without boot code. stdin an ordinary pipe whose writer
  * stays silent (node's own stdio pipes are sockets, over which quit() never comes; at EOF the interpreter spins).
+ * A run still going after `limitMs` is stopped (its process group killed) and returns what it saved.
  */
-async function run(bin: string, dir: string, code: string, callgrind?: string, file = false): Promise<Run> {
+async function run(bin: string, dir: string, code: string, callgrind?: string, file = false, limitMs = 900_000): Promise<Run> {
   const args = file ? [code] : ["-e", code];
   const argv = callgrind ? ["valgrind", "--tool=callgrind", `--callgrind-out-file=${callgrind}`, bin, ...args] : [bin, ...args];
   const child = spawn("bash", ["-c", 'exec 3< <(exec sleep 3600); p=$!; "$@" <&3 | cat; r=${PIPESTATUS[0]}; kill $p; exit $r', "-", ...argv], {
     cwd: dir,
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
   let out = "";
   child.stdout.setEncoding("latin1").on("data", (d: string) => (out += d));
   child.stderr.resume();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 900_000);
+  let stopped = false;
+  const timer = setTimeout(() => {
+    stopped = true;
+    process.kill(-child.pid!, "SIGKILL");
+  }, limitMs);
   const status = await new Promise<number | null>((done, fail) => {
     child.on("error", fail);
     child.on("exit", (code) => done(code));
   });
   clearTimeout(timer);
-  if (status !== 0) throw new Error(`${code.slice(0, 80)}: the interpreter exited with ${status}:\n${out.slice(-800)}`);
+  if (status !== 0 && !stopped) throw new Error(`${code.slice(0, 80)}: the interpreter exited with ${status}:\n${out.slice(-800)}`);
   const resultFile = join(dir, RESULTS);
   const results = existsSync(resultFile)
     ? readFileSync(resultFile, "latin1")
@@ -73,8 +83,8 @@ async function run(bin: string, dir: string, code: string, callgrind?: string, f
         .map((l) => JSON.parse(l))
     : [];
   rmSync(resultFile, { force: true });
-  const instructions = callgrind ? callgrindSummary(readFileSync(callgrind, "latin1")) : undefined;
-  return { out, results, instructions, callgrindFile: callgrind };
+  const instructions = callgrind && !stopped ? callgrindSummary(readFileSync(callgrind, "latin1")) : undefined;
+  return { out, results, instructions, callgrindFile: callgrind, stopped };
 }
 
 function one(r: Run, what: string): any {
@@ -116,6 +126,28 @@ const FILL =
   "for(var k=0;k<1000;k++){w();after=zones()[zi];if(after.records<=before.records)break;before=after;}});" +
   'require("Storage").erase(' + JSON.stringify(SETTINGS_FILE) + ");" +
   save("zones().map(function(z){return [z.name,z.records,z.bytesFree,z.drops]})");
+
+/**
+ * The flat-usage figure from the samples [iterations, usage, pmsg refused]: usage grown from the first sample after
+ * warm-up (the rings filled by the first SAMPLE_EVERY) to the last; a stalled run is not met, whatever it grew.
+ */
+function flatFigure(what: string, r: { samples: number[][]; stopped: boolean }, setting: string): Figure {
+  const s = r.samples;
+  const last = s[s.length - 1];
+  const finished = !r.stopped && last && last[0] === FLAT_COUNT;
+  const steady = s.length > 2 ? last[1] - s[1][1] : NaN;
+  const trail = `usage at ${s.map((x) => `${x[0]}: ${x[1]}`).join(", ")}; pmsg refused: ${last ? last[2] : "–"}`;
+  return {
+    label: `usage over ${what}, grown after the first ${SAMPLE_EVERY.toLocaleString("en-US")}`,
+    unit: "vars",
+    empty: finished ? steady : NaN,
+    target: { max: 0, text: "flat" },
+    note:
+      (finished ? "" : `**did not finish**: stopped after ${FLAT_LIMIT_MS / 1000} s at ${last ? last[0] : 0} iterations; `) +
+      trail +
+      (setting ? `; ${setting}` : ""),
+  };
+}
 
 export async function benchDevice(options: { bangle?: string } = {}): Promise<DeviceBench> {
   const bin = process.env.ESPRUINO_BIN;
@@ -231,16 +263,19 @@ export async function benchDevice(options: { bangle?: string } = {}): Promise<De
     const listFull = (await instructions(copyOf(full), hostCall("l"), 200)) - (await instructions(copyOf(full), "", 200));
 
     // Flat usage: FLAT_COUNT pmsg, traced calls and console lines in a row, in batches from timers; the rate limit
-    // lifted to let them through. And the same without pmsg, which tells the rate limiter's share.
-    const flat = async (withPmsg: boolean): Promise<{ samples: number[]; errors: number }> => {
+    // lifted to let them through. And the same without pmsg, which tells the rate limiter's share. Each sample
+    // [iterations, usage, pmsg refused] is saved as it is taken: a run that stalls still tells how far it got.
+    const flat = async (withPmsg: boolean): Promise<{ samples: number[][]; stopped: boolean }> => {
+      const sample = save("[i,process.memory().usage,errors]");
       const code =
-        `var P=${P},t=P.trace(function(a){return a+1},"inc"),u=[],i=0,errors=0;` +
+        `var P=${P},t=P.trace(function(a){return a+1},"inc"),i=0,errors=0;` +
         `function batch(){for(var k=0;k<${FLAT_BATCH}&&i<${FLAT_COUNT};k++,i++){` +
         (withPmsg ? `try{P.pmsg("m"+i)}catch(e){errors++}` : "") +
         `t(i);print("line "+i);}` +
-        `if(i%${SAMPLE_EVERY}==0)u.push(${USAGE});if(i<${FLAT_COUNT})setTimeout(batch,20);else{${save("{samples:u,errors:errors}")}quit();}}` +
-        `setTimeout(function(){u.push(${USAGE});batch()},100);`;
-      return one(await run(bin, await withPstore({ pmsgPerMinute: FLAT_COUNT }), code), "flat usage");
+        `if(i%${SAMPLE_EVERY}==0){${sample}}if(i<${FLAT_COUNT})setTimeout(batch,20);else quit();}` +
+        `setTimeout(function(){${sample}batch()},100);`;
+      const r = await run(bin, await withPstore({ pmsgPerMinute: FLAT_COUNT }), code, undefined, false, FLAT_LIMIT_MS);
+      return { samples: r.results as number[][], stopped: !!r.stopped };
     };
     const flatAll = await flat(true);
     const flatNoPmsg = await flat(false);
@@ -257,7 +292,6 @@ export async function benchDevice(options: { bangle?: string } = {}): Promise<De
     const perRecord = records > emptyRecords ? (usageFull - usageEmpty) / (records - emptyRecords) : NaN;
     const fullBudget = 1000 + 2 * records;
     const M = 1e6;
-    const growth = (s: number[]) => s[s.length - 1] - s[0];
     const figures: Figure[] = [
       { label: "variables after boot", unit: "vars", bare: usageBare, empty: usageEmpty, full: usageFull, target: { max: 1000, text: "≤ 1,000 (empty)" }, targetOn: ["empty"] },
       {
@@ -305,20 +339,8 @@ export async function benchDevice(options: { bangle?: string } = {}): Promise<De
           note: i === 0 ? "one run per store: the calls in this order, each figure against the usage before the first" : undefined,
         }),
       ),
-      {
-        label: `usage over ${FLAT_COUNT.toLocaleString("en-US")} pmsg + traced calls + console lines`,
-        unit: "vars grown",
-        empty: growth(flatAll.samples),
-        target: { max: 0, text: "flat" },
-        note: `usage every ${SAMPLE_EVERY}: ${flatAll.samples.join(", ")}; pmsgPerMinute ${FLAT_COUNT} (the rate limiter keeps the uptime of each message of the last minute); pmsg refused: ${flatAll.errors}`,
-      },
-      {
-        label: `usage over ${FLAT_COUNT.toLocaleString("en-US")} traced calls + console lines (no pmsg)`,
-        unit: "vars grown",
-        empty: growth(flatNoPmsg.samples),
-        target: { max: 0, text: "flat" },
-        note: `usage every ${SAMPLE_EVERY}: ${flatNoPmsg.samples.join(", ")}`,
-      },
+      flatFigure(`${FLAT_COUNT.toLocaleString("en-US")} pmsg + traced calls + console lines`, flatAll, `pmsgPerMinute ${FLAT_COUNT} (the rate limiter keeps the uptime of each message of the last minute)`),
+      flatFigure(`${FLAT_COUNT.toLocaleString("en-US")} traced calls + console lines (no pmsg)`, flatNoPmsg, ""),
       { label: "PUCKJS resident module, minified", unit: "bytes", empty: puckModule, target: { max: 10240, text: "≤ 10 KB" }, note: "npm run build, PUCKJS defaults" },
     ];
     if (valgrind) {
