@@ -14,11 +14,9 @@ import * as esbuild from "esbuild";
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PAGE_FILE_PREFIX } from "../../pstore/pages";
-import { BANGLE_BOOT_FILE, SETTINGS_FILE } from "./installed-files";
+import { APP_FOLDER, BANGLE_BOOT_FILE, SETTINGS_FILE } from "./installed-files";
 
 export const APP_SOURCES = "tools/appload";
-/** Subfolder of dist/<BOARD>/ that holds the app. */
-export const APP_FOLDER = "app";
 /** Files copied from tools/appload as they are. */
 const STATIC_FILES = ["ChangeLog", "README.md", "app.png"];
 const PAGE_SCRIPT_MARK = "/* PAGE SCRIPT */";

@@ -5,7 +5,7 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { APP_INFO_FILE, BANGLE_BOOT_FILE, MODULE_FILE, SERVICE_FILE, appInfo, bootFileOf, isBangle } from "../build/installed-files";
+import { APP_FOLDER, APP_INFO_FILE, BANGLE_BOOT_FILE, MODULE_FILE, SERVICE_FILE, appInfo, bootFileOf, isBangle } from "../build/installed-files";
 import { BundleError, DEFAULT_DIST, loadBundles } from "./bundles";
 import { boardOption, requiredString, type Command } from "./command";
 import { deviceIdOf, PORT_HELP, PORT_OPTIONS, withDevice } from "./device";
@@ -70,9 +70,9 @@ or pstore did not answer after the restart; 5 the build failed the compatibility
   },
 };
 
-/** The version the App Loader would record: the one in the build's metadata.json beside the bundles. */
+/** The version the App Loader would record: the one in the metadata.json of the app the build made beside the bundles. */
 function appVersion(dist: string, boardName: string): string {
-  const path = join(dist, boardName, "metadata.json");
+  const path = join(dist, boardName, APP_FOLDER, "metadata.json");
   if (!existsSync(path)) throw new DataError(`${path} is missing: the App Loader's record of pstore (${APP_INFO_FILE}) takes its version from there`);
   return (JSON.parse(readFileSync(path, "utf8")) as { version: string }).version;
 }
