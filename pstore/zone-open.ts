@@ -39,31 +39,66 @@ function indexed(zones: Zone[], count: number, seq: number, next: number): boole
   return false;
 }
 
-/** 2^21: sort keys are (sequence number) * SORT_SPAN + (position in medium order), exact in a double. */
-const SORT_SPAN = 2097152;
+const HALF = 0x80000000;
+
+/**
+ * Sorts a[0, n) as unsigned numbers with the interpreter's own sort. Espruino's sort of an integer typed array
+ * compares the int32 difference of two values, which is right only for values below 2^31 (ESPRUINO.md §10), so the
+ * values from 2^31 up are sorted apart, moved down by 2^31.
+ */
+function sortUint32(a: Uint32Array, n: number): void {
+  let high = 0;
+  for (let k = 0; k < n; k++) if (a[k] >= HALF) high++;
+  const lo = new Uint32Array(n - high);
+  const hi = new Uint32Array(high);
+  let l = 0;
+  let h = 0;
+  for (let k = 0; k < n; k++) {
+    if (a[k] >= HALF) hi[h++] = a[k] - HALF;
+    else lo[l++] = a[k];
+  }
+  lo.sort();
+  hi.sort();
+  a.set(lo);
+  for (let k = 0; k < high; k++) a[l + k] = hi[k] + HALF;
+}
+
+/** The place of `v` in the sorted, repeat-free values[0, m). */
+function placeOf(values: Uint32Array, m: number, v: number): number {
+  let lo = 0;
+  let hi = m;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (values[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 
 /**
  * Sorts the index of z by sequence number, oldest first counting from `next` (the next sequence number) round
  * the 32-bit circle, and keeps only the first copy of a repeated number in medium order (only copied data
  * repeats one), also when a zone before zones[y] (earlier on the medium) indexes the number already. The sort is the
- * interpreter's own, over a Float64Array of keys.
+ * interpreter's own, over the distances from `next` in a Uint32Array (a Float64Array does not hold numbers
+ * exactly on the Bangle.js 2 firmware).
  */
 function sortIndex(zones: Zone[], y: number, next: number): void {
   const z = zones[y];
   const n = z.n_;
-  const keys = new Float64Array(n);
-  for (let k = 0; k < n; k++) keys[k] = ((ixSeq(z, k) - next) >>> 0) * SORT_SPAN + k;
-  keys.sort();
+  const order = new Uint32Array(n);
+  for (let k = 0; k < n; k++) order[k] = (ixSeq(z, k) - next) >>> 0;
+  sortUint32(order, n);
+  let m = 0;
+  for (let j = 0; j < n; j++) if (!m || order[j] !== order[m - 1]) order[m++] = order[j];
+  // Where in the old index each distinct number first is, in medium order (the lowest position wins).
+  const first = new Uint32Array(m);
+  for (let k = n - 1; k >= 0; k--) first[placeOf(order, m, (ixSeq(z, k) - next) >>> 0)] = k;
   const old = z.ix_;
-  const ix = new Uint32Array(Math.max(n, 8) * INDEX_WORDS);
+  const ix = new Uint32Array(Math.max(m, 8) * INDEX_WORDS);
   let kept = 0;
-  let last = -1;
-  for (let j = 0; j < n; j++) {
-    const k = keys[j] % SORT_SPAN;
-    const q = Math.floor(keys[j] / SORT_SPAN);
-    if (q === last || indexed(zones, y, (q + next) >>> 0, next)) continue;
-    last = q;
-    ix.set(old.subarray(k * INDEX_WORDS, (k + 1) * INDEX_WORDS), kept * INDEX_WORDS);
+  for (let j = 0; j < m; j++) {
+    if (indexed(zones, y, (order[j] + next) >>> 0, next)) continue;
+    for (let w = 0; w < INDEX_WORDS; w++) ix[kept * INDEX_WORDS + w] = old[first[j] * INDEX_WORDS + w];
     kept++;
   }
   z.ix_ = ix;
@@ -75,10 +110,9 @@ function sortIndex(zones: Zone[], y: number, next: number): void {
  * within 2^31 of each other (all the writer produces) that is the serial-arithmetic newest; with forged numbers
  * spread around the circle it is the start that runs longest before reusing a number on the medium. 1 when empty.
  */
-function nextSeqAfter(seqs: Float64Array, n: number): number {
+function nextSeqAfter(seqs: Uint32Array, n: number): number {
   if (!n) return 1;
-  seqs = seqs.subarray(0, n);
-  seqs.sort();
+  sortUint32(seqs, n);
   let top = seqs[n - 1];
   let gap = (seqs[0] - top) >>> 0;
   for (let k = 1; k < n; k++) {
@@ -119,7 +153,7 @@ export function addZoneOpen(b: ZonedBackend): void {
       state_: new Uint8Array(pages),
       erases_: new Uint32Array(pages),
       end_: new Uint32Array(pages),
-      firstSeq_: new Float64Array(pages),
+      firstSeq_: [],
       nextSeq_: 1,
     };
     const state = s.state_;
@@ -128,7 +162,7 @@ export function addZoneOpen(b: ZonedBackend): void {
     const firstSeq = s.firstSeq_;
     const types: RecordType[] = [];
     /** Every sequence number on the medium (FORMAT.md "Sequence and boot counters at boot"): seqCount of them. */
-    let seqs = new Float64Array(64);
+    let seqs = new Uint32Array(64);
     let seqCount = 0;
     maxBoot = 0;
 
@@ -137,7 +171,7 @@ export function addZoneOpen(b: ZonedBackend): void {
     };
     const noteSeq = function (q: number): void {
       if (seqCount === seqs.length) {
-        const grown = new Float64Array(seqCount * 2);
+        const grown = new Uint32Array(seqCount * 2);
         grown.set(seqs);
         seqs = grown;
       }

@@ -136,11 +136,14 @@ export function complete(z: Zone, k: number): number {
 export interface ZoneState {
   dev_: PageDevice;
   zones_: Zone[];
-  /** Per device page: PageState, erase count, end of the records, first sequence number (Mark.NoRecord when none). */
+  /**
+   * Per device page: PageState, erase count, end of the records, first sequence number (Mark.NoRecord when none:
+   * a plain Array, as a Float64Array does not hold numbers exactly on the Bangle.js 2 firmware).
+   */
   state_: Uint8Array;
   erases_: Uint32Array;
   end_: Uint32Array;
-  firstSeq_: Float64Array;
+  firstSeq_: number[];
   nextSeq_: number;
 }
 
@@ -183,7 +186,7 @@ export function createZonedBackend(
   let state: Uint8Array;
   let erases: Uint32Array;
   let end: Uint32Array;
-  let firstSeq: Float64Array;
+  let firstSeq: number[];
   let nextSeq = 1;
   let boot = 0;
 

@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getBoard } from "../boards/index";
 import { buildBoard } from "../tools/build/build";
-import { APP_FOLDER, changeLogVersion } from "../tools/build/bangle-app";
+import { changeLogVersion } from "../tools/build/bangle-app";
+import { APP_FOLDER } from "../tools/build/installed-files";
 import { SimDevice } from "../tools/sim/espruino/device";
 
 interface StorageEntry {

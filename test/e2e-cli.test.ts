@@ -10,6 +10,7 @@ import { makeRecord, type HostileScript, type StoredRecord } from "./helpers/hos
 import { erasedOn, pstore, serveHostile, startSim, typeOn, type Served } from "./helpers/cli-run";
 import { RecordType } from "../pstore/format";
 import { ExitCode } from "../tools/cli/errors";
+import { APP_FOLDER, APP_INFO_FILE } from "../tools/build/installed-files";
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "pstore-e2e-"));
@@ -362,3 +363,15 @@ for (const [what, options, code] of [
     t.false(files.some((f) => /\.tmp-/.test(f)), files.join(" "));
   });
 }
+
+test("install on Bangle.js 2 also writes the App Loader's pstore.info, versioned from the app the build made", async (t) => {
+  const dist = tempDir();
+  const sim = await startSim(["--listen", "tcp://127.0.0.1:0", "--dist", dist], "BANGLEJS2");
+  t.teardown(() => void sim.child.kill("SIGKILL"));
+  t.true(existsSync(join(dist, "BANGLEJS2", APP_FOLDER, "metadata.json")));
+  const installed = await pstore(["install", "--board", "BANGLEJS2", "--port", sim.address, "--dist", dist]);
+  t.is(installed.code, ExitCode.Ok, installed.err);
+  t.regex(installed.out, new RegExp(`wrote ${APP_INFO_FILE.replace(".", "\\.")} \\(\\d+ bytes, CRC checked on the device\\)`));
+  t.regex(installed.out, /pstore runs on /);
+  t.is(await sim.stop(), 0);
+});

@@ -74,6 +74,7 @@ const rejected: Array<[string, RuleId[], string]> = [
   ["Array.of", ["missing-static"], "Array.of(1, 2);"],
   ["Uint8Array.from", ["missing-static"], "Uint8Array.from([1, 2]);"],
   ["Float32Array.of", ["missing-static"], "Float32Array.of(1, 2);"],
+  ["Float64Array", ["float64array"], "var keys = new Float64Array(4);"],
   ["Object.freeze", ["missing-static"], "Object.freeze({});"],
   ["Object.isFrozen", ["missing-static"], "Object.isFrozen({});"],
   ["Object.seal", ["missing-static"], "Object.seal({});"],

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Download, type Page } from "playwright-core";
 import { buildBoard } from "../tools/build/build";
-import { APP_FOLDER } from "../tools/build/bangle-app";
+import { APP_FOLDER } from "../tools/build/installed-files";
 import { startBridge } from "./helpers/apploader-bridge";
 import { pstore, startSim, typeOn } from "./helpers/cli-run";
 

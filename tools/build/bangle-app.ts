@@ -17,7 +17,6 @@ import { PAGE_FILE_PREFIX } from "../../pstore/pages";
 import { APP_FOLDER, BANGLE_BOOT_FILE, SETTINGS_FILE } from "./installed-files";
 
 export const APP_SOURCES = "tools/appload";
-export { APP_FOLDER };
 /** Files copied from tools/appload as they are. */
 const STATIC_FILES = ["ChangeLog", "README.md", "app.png"];
 const PAGE_SCRIPT_MARK = "/* PAGE SCRIPT */";

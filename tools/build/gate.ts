@@ -45,7 +45,8 @@ export type RuleId =
   | "loop-closure"
   | "hoisting"
   | "error-name"
-  | "return-newline";
+  | "return-newline"
+  | "float64array";
 
 export interface Finding {
   rule: RuleId;
@@ -388,6 +389,13 @@ function checkGlobals(context: Context): void {
     const name = reference.id.name;
     if (Object.hasOwn(MISSING_GLOBALS, name)) {
       context.report("missing-global", reference.id, `${name} does not exist on Espruino: ${MISSING_GLOBALS[name]}`);
+    }
+    if (name === "Float64Array") {
+      context.report(
+        "float64array",
+        reference.id,
+        "Float64Array does not hold numbers exactly on the Bangle.js 2 firmware (its emulator build 2v29.74 keeps only the high word of each element): keep numbers in a plain Array, 32-bit ones in a Uint32Array",
+      );
     }
   }
 }

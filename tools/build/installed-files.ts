@@ -26,7 +26,7 @@ export const OLD_BANGLE_BOOT_FILES = ["pstore.boot.js"];
 /** The App Loader's record of an installed app (EspruinoAppLoaderCore js/appinfo.js, createAppJSON). */
 export const APP_ID = "pstore";
 export const APP_INFO_FILE = APP_ID + ".info";
-/** Subfolder of dist/<BOARD>/ that holds the App Loader app (tools/build/bangle-app.ts), its metadata.json with it. */
+/** Subfolder of the build's dist/<BOARD>/ that holds the App Loader app (its metadata.json gives pstore.info's version). */
 export const APP_FOLDER = "app";
 /** Boards whose boot code the Bangle.js bootloader collects from `*.boot.js` files into `.boot0`. */
 export const BANGLE_BOARDS = ["BANGLEJS", "BANGLEJS2"];

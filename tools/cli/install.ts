@@ -70,7 +70,7 @@ or pstore did not answer after the restart; 5 the build failed the compatibility
   },
 };
 
-/** The version the App Loader would record: the one in the metadata.json of the build's App Loader app. */
+/** The version the App Loader would record: the one in the metadata.json of the app the build made beside the bundles. */
 function appVersion(dist: string, boardName: string): string {
   const path = join(dist, boardName, APP_FOLDER, "metadata.json");
   if (!existsSync(path)) throw new DataError(`${path} is missing: the App Loader's record of pstore (${APP_INFO_FILE}) takes its version from there`);
