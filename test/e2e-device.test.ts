@@ -7,7 +7,6 @@ import { getBoard } from "../boards/index";
 import { Codec, Flag, Reason, RecordType } from "../pstore/format";
 import { installPstore as install } from "./helpers/sim-install";
 
-// LINUX bundles the JS LZ4 codec: its records are compressed and decoded by the device code itself.
 const BOARDS = ["PUCKJS", "BANGLEJS2", "PICO", "ESP32", "LINUX"];
 
 for (const board of BOARDS) {
@@ -234,13 +233,17 @@ test("PICO: consoleDevice pins the captured REPL to one device", async (t) => {
   t.false(serial.includes("typed on USB"));
 });
 
-test("LINUX: records are compressed with the bundled LZ4 on the device and read back decoded there", async (t) => {
-  const d = await install(t, "LINUX");
-  d.run("for (var i = 0; i < 20; i++) print('the same line, again and again')");
-  d.dev.advance(10);
-  const name = d.run("require('pstore').flush()") as string;
-  const meta = JSON.parse(d.run("JSON.stringify(require('pstore').list())") as string).find((r: { name: string }) => r.name === name);
-  t.is(meta.codec, Codec.Lz4);
-  t.true(meta.storedLength < meta.originalLength);
-  t.is(d.read(name).split("the same line, again and again\r\n").length - 1, 20);
-});
+// Every board compresses with the firmware's heatshrink; the JavaScript LZ4 is bundled only when a build asks for it
+// (`--codec lz4`), and then compresses and decodes on the device itself.
+for (const [codec, expected] of [[undefined, Codec.Heatshrink], ["lz4", Codec.Lz4]] as const) {
+  test(`LINUX${codec ? ` built with --codec ${codec}` : ""}: records are compressed on the device and read back decoded there`, async (t) => {
+    const d = await install(t, "LINUX", {}, {}, undefined, codec);
+    d.run("for (var i = 0; i < 20; i++) print('the same line, again and again')");
+    d.dev.advance(10);
+    const name = d.run("require('pstore').flush()") as string;
+    const meta = JSON.parse(d.run("JSON.stringify(require('pstore').list())") as string).find((r: { name: string }) => r.name === name);
+    t.is(meta.codec, expected);
+    t.true(meta.storedLength < meta.originalLength);
+    t.is(d.read(name).split("the same line, again and again\r\n").length - 1, 20);
+  });
+}

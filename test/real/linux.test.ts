@@ -101,9 +101,13 @@ if (bin) {
 
     const list = await device.pstore(["list", "--json"]);
     t.is(list.code, 0, list.err);
-    const records = JSON.parse(list.out).records as Array<{ name: string; type: string; reason: string; boot: number }>;
+    const records = JSON.parse(list.out).records as Array<{ name: string; type: string; reason: string; boot: number; codec: string; originalBytes: number; storedBytes: number }>;
     const named = (type: string, reason: string) => records.filter((r) => r.type === type && r.reason === reason).map((r) => r.name);
     t.deepEqual(named("pmsg", "user"), [pmsg]);
+    // The burst repeats the alphabet: the firmware's heatshrink stores it in a fraction of its size.
+    const burstRecord = records.find((r) => r.name === flushed)!;
+    t.is(burstRecord.codec, "heatshrink", list.out);
+    t.true(burstRecord.storedBytes < burstRecord.originalBytes / 4, list.out);
     t.is(named("dmesg", "exception").length, 1, list.out);
     t.is(named("ftrace", "exception").length, 1, list.out);
     t.deepEqual(named("dmesg", "panic"), [panic]);

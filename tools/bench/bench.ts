@@ -6,11 +6,12 @@
 //
 // --quick is a seconds-long smoke run (one small corpus slice, one or two boards, short timings) for the tests.
 
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { loadCorpus, type CorpusFile } from "../../test/helpers/corpus";
+import { deviceSectionOf } from "./device-figures";
 import { markdownReport, textReport } from "./report";
 import { SECTION_NAMES, type BenchMeta, type BenchResults, type Section, type SectionName } from "./results";
 
@@ -129,7 +130,8 @@ const USAGE = `Usage: npm run bench -- [--quick] [--json [FILE]] [--markdown FIL
   --json [FILE]    write the results as JSON to FILE (without FILE: to stdout, instead of the table)
   --markdown FILE  write the report as Markdown (docs/PERFORMANCE.md holds the latest full run)
   --device         only what pstore costs on the real interpreter (ESPRUINO_BIN, valgrind for instruction
-                   counts); with --markdown it replaces that file's section "On the real interpreter"
+                   counts; BANGLE_EMU for the Bangle.js 2 firmware's figures); with --markdown it replaces
+                   that file's section "Device cost on the real interpreter" (a full run keeps it)
   -h, --help       this text
 `;
 
@@ -181,7 +183,11 @@ async function main(argv: string[]): Promise<number> {
   if (args.json === "-") process.stdout.write(JSON.stringify(results, null, 2) + "\n");
   else process.stdout.write(textReport(results));
   if (args.json && args.json !== "-") writeFileSync(args.json, JSON.stringify(results, null, 2) + "\n");
-  if (args.markdown) writeFileSync(args.markdown, markdownReport(results));
+  if (args.markdown) {
+    // The device section comes from its own run (--device): kept as it was.
+    const kept = existsSync(args.markdown) ? deviceSectionOf(readFileSync(args.markdown, "utf8")) : undefined;
+    writeFileSync(args.markdown, markdownReport(results) + (kept ? "\n" + kept : ""));
+  }
   const missing = SECTION_NAMES.filter((name) => !results[name].available);
   if (missing.length > 0) {
     process.stderr.write(`bench: not available: ${missing.join(", ")}\n`);
@@ -191,10 +197,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function deviceMain(args: CliArgs, command: string): Promise<number> {
-  const { benchDevice, deviceMarkdown, writeDeviceSection } = await import("./device");
+  const { benchDevice } = await import("./device");
+  const { deviceMarkdown, writeDeviceSection } = await import("./device-figures");
   let results;
   try {
-    results = await benchDevice();
+    results = await benchDevice({ bangle: process.env.BANGLE_EMU });
   } catch (error) {
     process.stderr.write(`bench --device: not available: ${(error as Error).message}\n`);
     return 1;

@@ -1,48 +1,52 @@
 // `npm run bench -- --device`: what pstore costs on the real interpreter (ESPRUINO_BIN, Espruino's Linux build),
-// each figure beside the bare interpreter's in the same run: variables (process.memory().usage) after boot, per
-// stored record and after host calls; instructions (callgrind) for boot, pmsg(), a crash-path dump, an idle pass
-// and a host list; and the breakdown (E.getSizeOf of what the runtime keeps, callgrind by function) behind them.
-// Every run gets its own folder: the interpreter keeps Storage in ./espruino.flash.
+// each figure beside the bare interpreter's in the same run, for an empty store and a full one: variables
+// (process.memory().usage) after boot, per stored record and after host calls; instructions (callgrind) for boot,
+// pmsg(), a crash-path dump, an idle pass and a host list; what the instance holds and where boot's instructions go.
+// With BANGLE_EMU, the Bangle.js 2 firmware's figures too (device-bangle.ts).
+//
+// The bench reaches pstore only the way an application and a host do: the installed Storage files, the settings
+// file, `require("pstore")` and the host protocol's request lines. Every run gets its own folder (the interpreter
+// keeps Storage in ./espruino.flash), or a copy of a prepared one.
 
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildBoard } from "../build/build";
-import { BOOT_FILE, MODULE_FILE, SERVICE_FILE } from "../build/installed-files";
+import { BOOT_FILE, MODULE_FILE, SERVICE_FILE, SETTINGS_FILE } from "../build/installed-files";
+import { DEFAULT_CHUNK, DEFAULT_SERVICE, requestLine } from "../protocol/client";
+import { benchBangle } from "./device-bangle";
+import { callgrindInclusive, callgrindSummary, heldObjects, judged, type DeviceBench, type Figure, type SizeNode } from "./device-figures";
 
 /** The file in a run's folder the device code writes its results to, one JSON line each. */
 const RESULTS = "bench-results.txt";
-/** Console text before a panic: the crash path dumps about this much dmesg plus console. */
+/** Console text printed before the panic whose crash-path dump is counted. */
 const CRASH_CONSOLE = 2048;
-/** Payload of each record the full store is filled with. */
+/** Payload of each record the full store is filled with (pseudo-random text: it hardly compresses). */
 const FILL_BYTES = 100;
-
-export interface Figure {
-  label: string;
-  bare?: number;
-  pstore: number;
-  full?: number;
-  /** Target from the issue, in the figure's unit; undefined when there is none. */
-  target?: string;
-  unit: string;
-}
-
-export interface DeviceBench {
-  interpreter: string;
-  valgrind: boolean;
-  figures: Figure[];
-  /** E.getSizeOf of each field of the running instance and its store (empty store, after boot). */
-  sizes: Array<{ what: string; variables: number }>;
-  /** callgrind by function for boot and quit (empty store): the top inclusive costs. */
-  bootProfile: Array<{ instructions: number; fn: string }>;
-  notes: string[];
-}
+/** Iterations of the flat-usage check, run in batches from timers, usage sampled every SAMPLE_EVERY. */
+const FLAT_COUNT = 10000;
+const FLAT_BATCH = 250;
+const SAMPLE_EVERY = 2500;
+/**
+ * After a call, usage is read once the service module has left the module cache (it stays while a host keeps
+ * talking) and usage has not changed over SETTLE_MS (a long listing streams from timers, the module loaded for
+ * each frame and dropped after it); polled up to SETTLE_TRIES times.
+ */
+const SETTLE_MS = 500;
+const SETTLE_TRIES = 240;
+/** How long a flat-usage run may take before it counts as stalled. */
+const FLAT_LIMIT_MS = 600_000;
+/** Idle passes counted, with idleSeconds 1. */
+const IDLE_PASSES = 5;
 
 interface Run {
   out: string;
   results: any[];
   instructions?: number;
+  callgrindFile?: string;
+  /** The run was stopped after `limitMs` (results hold what it saved until then). */
+  stopped?: boolean;
 }
 
 function hasValgrind(): boolean {
@@ -50,28 +54,32 @@ function hasValgrind(): boolean {
 }
 
 /**
- * Runs `code` after the boot code (`-e`) in `dir`, or a file without boot code. stdin stays an open, silent pipe
- * (at EOF the interpreter spins); the code must end with quit().
+ * Runs `code` after the boot code (`-e`) in `dir`, or a file without boot code. stdin an ordinary pipe whose writer
+ * stays silent (node's own stdio pipes are sockets, over which quit() never comes; at EOF the interpreter spins).
+ * A run still going after `limitMs` is stopped (its process group killed) and returns what it saved.
  */
-async function run(bin: string, dir: string, code: string, callgrind?: string, file = false): Promise<Run> {
+async function run(bin: string, dir: string, code: string, callgrind?: string, file = false, limitMs = 900_000): Promise<Run> {
   const args = file ? [code] : ["-e", code];
   const argv = callgrind ? ["valgrind", "--tool=callgrind", `--callgrind-out-file=${callgrind}`, bin, ...args] : [bin, ...args];
-  // stdin an ordinary pipe whose writer stays silent: node's own stdio pipes are sockets, over which quit() never
-  // comes (and at EOF the interpreter spins); stdout a pipe too.
   const child = spawn("bash", ["-c", 'exec 3< <(exec sleep 3600); p=$!; "$@" <&3 | cat; r=${PIPESTATUS[0]}; kill $p; exit $r', "-", ...argv], {
     cwd: dir,
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
   let out = "";
   child.stdout.setEncoding("latin1").on("data", (d: string) => (out += d));
   child.stderr.resume();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 600_000);
+  let stopped = false;
+  const timer = setTimeout(() => {
+    stopped = true;
+    process.kill(-child.pid!, "SIGKILL");
+  }, limitMs);
   const status = await new Promise<number | null>((done, fail) => {
     child.on("error", fail);
     child.on("exit", (code) => done(code));
   });
   clearTimeout(timer);
-  if (status !== 0) throw new Error(`${code.slice(0, 60)}: the interpreter exited with ${status}:\n${out.slice(-800)}`);
+  if (status !== 0 && !stopped) throw new Error(`${code.slice(0, 80)}: the interpreter exited with ${status}:\n${out.slice(-800)}`);
   const resultFile = join(dir, RESULTS);
   const results = existsSync(resultFile)
     ? readFileSync(resultFile, "latin1")
@@ -80,49 +88,81 @@ async function run(bin: string, dir: string, code: string, callgrind?: string, f
         .map((l) => JSON.parse(l))
     : [];
   rmSync(resultFile, { force: true });
-  let instructions: number | undefined;
-  if (callgrind) {
-    const m = /^summary:\s*(\d+)/m.exec(readFileSync(callgrind, "latin1"));
-    if (!m) throw new Error(`callgrind wrote no summary for ${code.slice(0, 60)}`);
-    instructions = Number(m[1]);
-  }
-  return { out, results, instructions };
+  const instructions = callgrind && !stopped ? callgrindSummary(readFileSync(callgrind, "latin1")) : undefined;
+  return { out, results, instructions, callgrindFile: callgrind, stopped };
 }
 
 function one(r: Run, what: string): any {
-  if (!r.results.length) throw new Error(`${what}: the interpreter printed no result:\n${r.out.slice(-800)}`);
+  if (!r.results.length) throw new Error(`${what}: the device code wrote no result:\n${r.out.slice(-800)}`);
   return r.results[r.results.length - 1];
 }
 
-/** A fresh folder whose Storage holds `files` (with at least one file, so the Linux build does not wipe flash). */
-async function prepare(bin: string, root: string, name: string, files: Record<string, string>): Promise<string> {
-  const dir = join(root, name);
-  mkdirSync(dir, { recursive: true });
-  let js = 'var S=require("Storage");';
-  for (const [n, text] of Object.entries(files)) js += `S.write(${JSON.stringify(n)},${JSON.stringify(text)});`;
-  writeFileSync(join(dir, "install.js"), js + "quit();");
-  await run(bin, dir, "install.js", undefined, true);
-  return dir;
+/**
+ * Quits from a timer: quit() from the -e code itself is undone when the code returns (the Linux build's main loop
+ * sets its flag again once timers exist).
+ */
+const quitAfter = (ms: number) => `setTimeout(quit,${ms});`;
+const QUIT = quitAfter(1);
+/**
+ * Appends the JSON of `expr` as one line to RESULTS in the run's folder (the Linux build's fs module): printed, it
+ * would go through the captured console, which cuts a print past about 986 characters.
+ */
+const save = (expr: string) => `require("fs").appendFileSync(${JSON.stringify(RESULTS)},JSON.stringify(${expr})+"\\n");`;
+const USAGE = "process.memory().usage";
+const P = 'require("pstore")';
+/** The host's request line for `fn` (docs/PROTOCOL.md), as the device's REPL would run it. */
+const hostCall = (fn: string, args: Array<string | number> = []) => requestLine(DEFAULT_SERVICE, fn, 1, args).slice(1, -1);
+/** Deterministic text that hardly compresses: `n` characters of an LCG over printable ASCII. */
+const TEXT_FN = "var seed=1;function text(n){var s='';for(var i=0;i<n;i++){seed=(seed*1103515245+12345)&0x7fffffff;s+=String.fromCharCode(33+(seed>>16)%90);}return s;}";
+
+/**
+ * Fills every zone until one more record adds none (a keep-first zone refuses it, a ring drops its oldest page),
+ * each with what an application writes there: pmsg(), printed lines written out with flush(), panic() (dmesg and
+ * event), traced calls dumped with a panic (ftrace). Then the settings file goes, so the full store boots with the
+ * defaults. Saves each zone as [name, records, bytes free, drops].
+ */
+const FILL =
+  TEXT_FN +
+  `var P=${P},add=P.trace(function(a){return a+1},"add");` +
+  `var writers={1:function(){P.panic(text(${FILL_BYTES}))},2:function(){P.flush()},` +
+  `3:function(){add(1);add(2);P.panic(text(20))},4:function(){P.pmsg(text(${FILL_BYTES}))},5:function(){P.panic(text(${FILL_BYTES}))}};` +
+  "function zones(){return P.status().backends[0].zones}" +
+  // From timers: printed lines reach the capture from the idle loop, so a flush must come after it ran.
+  "var zs=zones(),zi=0,before,k=0;function step(){" +
+  "if(zi>=zs.length){" +
+  'require("Storage").erase(' + JSON.stringify(SETTINGS_FILE) + ");" +
+  save("zones().map(function(z){return [z.name,z.records,z.bytesFree,z.drops]})") +
+  "quit();return;}" +
+  "var w=writers[zs[zi].types[0]];if(!w||k>=1000){zi++;k=0;before=undefined;setTimeout(step,10);return;}" +
+  "if(before===undefined)before=zones()[zi];" +
+  "var kind=zs[zi].types[0];if(kind==2&&k%2==0){print(text(" + FILL_BYTES + "));k++;setTimeout(step,10);return;}" +
+  "if(kind==2)P.flush();else w();k++;" +
+  "var after=zones()[zi];if(after.records<=before.records){zi++;k=0;before=undefined;}else before=after;setTimeout(step,10);}" +
+  "setTimeout(step,100);";
+
+/**
+ * The flat-usage figure from the samples [iterations, usage, pmsg refused]: usage grown from the first sample after
+ * warm-up (the rings filled by the first SAMPLE_EVERY) to the last; a stalled run is not met, whatever it grew.
+ */
+function flatFigure(what: string, r: { samples: number[][]; stopped: boolean }, setting: string): Figure {
+  const s = r.samples;
+  const last = s[s.length - 1];
+  const finished = !r.stopped && last && last[0] === FLAT_COUNT;
+  const steady = s.length > 2 ? last[1] - s[1][1] : NaN;
+  const trail = `usage at ${s.map((x) => `${x[0]}: ${x[1]}`).join(", ")}; pmsg refused: ${last ? last[2] : "–"}`;
+  return {
+    label: `usage over ${what}, grown after the first ${SAMPLE_EVERY.toLocaleString("en-US")}`,
+    unit: "vars",
+    empty: finished ? steady : NaN,
+    target: { max: 0, text: "flat" },
+    note:
+      (finished ? "" : `**did not finish**: stopped after ${FLAT_LIMIT_MS / 1000} s at ${last ? last[0] : 0} iterations; `) +
+      trail +
+      (setting ? `; ${setting}` : ""),
+  };
 }
 
-/** quit() from the -e code itself is undone when the code returns (the Linux build's main loop sets its flag
- * again): it must run from a timer. */
-const QUIT = "setTimeout(quit,1);";
-/**
- * Appends the JSON of `expr` as one line to the file RESULTS in the run's folder (the Linux build's fs module):
- * printed, it would go through the captured console, whose FIFO loses what a burst brings beyond 986 characters.
- */
-const p = (expr: string) => `require("fs").appendFileSync(${JSON.stringify(RESULTS)},JSON.stringify(${expr})+"\\n");`;
-const USAGE = "process.memory().usage";
-
-/** Fills every zone of the running store to its last page (ring zones keep their spare), through the core. */
-const FILL = `var r=require("pstore").running(),c=r.core,st=require("pstore").status().backends[0].zones;
-require("pstore").list();Modules.removeCached("pstoresvc");
-var pl=new Uint8Array(${FILL_BYTES}),n=0;pl.fill(65);
-st.forEach(function(z){var per=Math.floor((z.bytesFree/z.pages-24)/(52+${FILL_BYTES}));
-var k=per*(z.policy=="keep-first"?z.pages:z.pages-1);for(var i=0;i<k;i++)if(c.write(z.types[0],13,pl))n++;});`;
-
-export async function benchDevice(): Promise<DeviceBench> {
+export async function benchDevice(options: { bangle?: string } = {}): Promise<DeviceBench> {
   const bin = process.env.ESPRUINO_BIN;
   if (!bin || !existsSync(bin)) throw new Error("ESPRUINO_BIN does not name Espruino's Linux build (../shared/espruino/linux/espruino)");
   const valgrind = hasValgrind();
@@ -133,162 +173,229 @@ export async function benchDevice(): Promise<DeviceBench> {
     const distDir = join(root, "dist");
     await buildBoard("LINUX", { outDir: distDir });
     const dist = join(distDir, "LINUX");
-    const files = {
+    const installed = {
       [MODULE_FILE]: readFileSync(join(dist, "pstore.js"), "latin1"),
       [SERVICE_FILE]: readFileSync(join(dist, "pstore.svc.js"), "latin1"),
       [BOOT_FILE]: readFileSync(join(dist, "pstore.boot.js"), "latin1"),
     };
-    const version = one(await run(bin, await prepare(bin, root, "version", { x: "1" }), p("process.version") + QUIT), "version");
-    const fresh = (name: string) => prepare(bin, root, name, files);
-    let bares = 0;
-    const bare = () => prepare(bin, root, `bare${bares++}`, { x: "1" });
+    let folders = 0;
+    /** A fresh folder whose Storage holds `files` (at least one, so the Linux build does not wipe flash). */
+    const folder = async (files: Record<string, string>): Promise<string> => {
+      const dir = join(root, `run${folders++}`);
+      mkdirSync(dir, { recursive: true });
+      let js = 'var S=require("Storage");';
+      for (const [n, text] of Object.entries(files)) js += `S.write(${JSON.stringify(n)},${JSON.stringify(text)});`;
+      writeFileSync(join(dir, "install.js"), js + "quit();");
+      await run(bin, dir, "install.js", undefined, true);
+      return dir;
+    };
+    const bare = () => folder({ x: "1" });
+    const withPstore = (settings?: object) => folder(settings ? { ...installed, [SETTINGS_FILE]: JSON.stringify(settings) } : installed);
+    /** A copy of a prepared folder's flash, so each measurement starts from the same store. */
+    const copyOf = (dir: string): string => {
+      const copy = join(root, `run${folders++}`);
+      mkdirSync(copy);
+      copyFileSync(join(dir, "espruino.flash"), join(copy, "espruino.flash"));
+      return copy;
+    };
     let cg = 0;
-    const count = async (dir: string, code: string): Promise<number> =>
-      valgrind ? (await run(bin, dir, code + QUIT, join(root, `cg.${cg++}`))).instructions! : NaN;
+    const count = async (dir: string, code: string, quitMs = 1): Promise<Run> =>
+      valgrind ? run(bin, dir, code + quitAfter(quitMs), join(root, `cg.${cg++}`)) : { out: "", results: [], instructions: NaN };
+    const instructions = async (dir: string, code: string, quitMs = 1) => (await count(dir, code, quitMs)).instructions!;
 
-    // Variables after boot: everything, and the module text read into RAM (the Linux build, like Bangle.js 2,
-    // copies a module out of Storage; boards with memory-mapped flash run it in place).
-    const bareUsage = one(await run(bin, await bare(), p(USAGE) + QUIT), "bare usage");
-    const empty = await fresh("empty");
-    const afterBoot = one(await run(bin, empty, p(USAGE) + QUIT), "usage after boot");
-    const text = one(await run(bin, empty, p(`E.getSizeOf(E.toString(require("Storage").read(${JSON.stringify(MODULE_FILE)})))`) + QUIT), "module text");
-    const sizes = one(
-      await run(
-        bin,
-        empty,
-        // Functions left out: E.getSizeOf of a closure counts all it can reach. Short, as the console's FIFO holds
-        // about 986 characters of one burst.
-        p(`(function(){var r=require("pstore").running(),o=[];for(var k in r)if(typeof r[k]!="function")o.push(["runtime."+k,E.getSizeOf(r[k])]);
-for(var k in r.core)if(typeof r.core[k]!="function")o.push(["core."+k,E.getSizeOf(r.core[k])]);return o;})()`) + QUIT,
-      ),
-      "sizes",
-    ).map((e: [string, number]) => ({ what: e[0], variables: e[1] })) as DeviceBench["sizes"];
+    const version = one(await run(bin, await bare(), save("process.version") + QUIT), "version");
 
-    // After the host's list and the application's list/read/status: what stays once the call is over.
-    const hostList = `require(${JSON.stringify(SERVICE_FILE)}).l(1);`;
-    const calls = one(
-      await run(
-        bin,
-        empty,
-        // The host's calls keep the service module until the host has been silent for 2 s.
-        `require("pstore").pmsg("x");var u0=${USAGE},f=[];${hostList}setTimeout(function(){f.push(${USAGE}-u0);require("pstore").list();f.push(${USAGE}-u0);` +
-          `require("pstore").read(require("pstore").list()[0].name);f.push(${USAGE}-u0);require("pstore").status();f.push(${USAGE}-u0);` +
-          p("f") + "quit();},2500);",
-      ),
-      "host calls",
+    // Variables after boot.
+    const usageBare = one(await run(bin, await bare(), save(USAGE) + QUIT), "bare usage");
+    const usageEmpty = one(await run(bin, await withPstore(), save(USAGE) + QUIT), "usage after boot");
+    // The modules loaded but not started, on an interpreter without pstore's boot file: their functions' text and
+    // their constants.
+    const loadDir = await folder({ [MODULE_FILE]: installed[MODULE_FILE], [SERVICE_FILE]: installed[SERVICE_FILE] });
+    const loads = one(
+      await run(bin, loadDir, `var u=[${USAGE}];require(${JSON.stringify(MODULE_FILE)});u.push(${USAGE});require(${JSON.stringify(SERVICE_FILE)});u.push(${USAGE});` + save("u") + QUIT),
+      "module load",
     ) as number[];
+    const moduleText = loads[1] - loads[0];
+    const serviceText = loads[2] - loads[1];
 
-    // A full store: every zone filled, then a new boot.
-    const full = await fresh("full");
-    const filled = one(await run(bin, full, FILL + p("n") + QUIT), "fill");
-    const fullBoot = one(await run(bin, full, p(USAGE) + QUIT), "usage after boot, full");
-    const records = one(await run(bin, full, p("require('pstore').list().length") + QUIT), "records");
+    // What the instance holds: the parts of E.getSizeOf(global, 8) that do not reach the whole instance.
+    const tree = one(await run(bin, await withPstore(), save(`[${USAGE},E.getSizeOf(global,8)]`) + QUIT), "sizes") as [number, SizeNode[]];
+    const held = heldObjects(tree[1], tree[0] - usageBare - moduleText, 10).slice(0, 30);
+
+    // After each host call and the application's list/read/status, once the call is over (the service module stays
+    // while a host keeps talking): usage against the figure before the first call.
+    const after = async (dir: string): Promise<number[]> => {
+      const steps = [
+        hostCall("l"),
+        `${hostCall("g", ["NAME", 0, 0, DEFAULT_CHUNK * 16, DEFAULT_CHUNK]).replace('"NAME"', "n")}`,
+        hostCall("s"),
+        `${P}.list()`,
+        `${P}.read(n)`,
+        `${P}.status()`,
+      ];
+      const code =
+        `var n=${P}.pmsg("host call"),f=[],u0,steps=[${steps.map((s) => `function(){${s}}`).join(",")}];` +
+        `function settled(then,tries,last){var u=${USAGE};if((Modules.getCached().indexOf(${JSON.stringify(SERVICE_FILE)})<0&&u==last)||tries>${SETTLE_TRIES})then();else setTimeout(function(){settled(then,tries+1,u)},${SETTLE_MS});}` +
+        `function next(){if(f.length<steps.length){steps[f.length]();settled(function(){f.push(${USAGE}-u0);next()},0);}else{${save("f")}quit();}}` +
+        `setTimeout(function(){u0=${USAGE};next()},100);`;
+      return one(await run(bin, dir, code), "host calls") as number[];
+    };
+    const callsEmpty = await after(await withPstore());
+
+    // A full store: every zone filled (with the settings file that lifts the pmsg rate limit, then removed).
+    const full = await withPstore({ pmsgPerMinute: 100000 });
+    const fillZones = one(await run(bin, full, FILL), "fill") as Array<[string, number, number, number]>;
+    const usageFull = one(await run(bin, copyOf(full), save(USAGE) + QUIT), "usage after boot, full");
+    const records = one(await run(bin, copyOf(full), save(`${P}.list().length`) + QUIT), "records");
+    const emptyRecords = one(await run(bin, await withPstore(), save(`${P}.list().length`) + QUIT), "records, empty");
+    const callsFull = await after(copyOf(full));
 
     // Instructions: each figure the difference of two runs that differ only in the call measured.
-    const bootBare = await count(await bare(), "");
-    const bootEmpty = await count(await fresh("cg-empty"), "");
-    const bootFull = await count(full, "");
-    const pmsgDir = await fresh("cg-pmsg");
-    const pmsgCost = ((await count(pmsgDir, 'for(var i=0;i<10;i++)require("pstore").pmsg("message "+i);')) - (await count(pmsgDir, ""))) / 10;
+    const bootBare = await instructions(await bare(), "");
+    const bootEmptyRun = await count(await withPstore(), "");
+    const bootEmpty = bootEmptyRun.instructions!;
+    const bootFull = await instructions(copyOf(full), "");
+    const pmsgDir = await withPstore();
+    const pmsgCost = ((await instructions(copyOf(pmsgDir), `for(var i=0;i<10;i++)${P}.pmsg("message "+i);`)) - (await instructions(copyOf(pmsgDir), ""))) / 10;
     const consoleText = `for(var i=0;i<${CRASH_CONSOLE / 64};i++)print("console line "+i+" ".repeat(40)+"........");`;
-    const crashDir = await fresh("cg-crash");
-    const crashCost = (await count(crashDir, consoleText + 'require("pstore").panic("state machine lost: "+"x".repeat(900));')) - (await count(crashDir, consoleText));
-    const crashRecords = one(await run(bin, crashDir, p("require('pstore').list().map(function(r){return [r.type,r.codec,r.originalLength,r.storedLength]})") + QUIT), "crash records");
-    const idleDir = await fresh("cg-idle");
-    const settle = 'var r=require("pstore").running();while(r.tick());';
-    const idleCost = ((await count(idleDir, settle + "for(var i=0;i<10;i++)r.tick();")) - (await count(idleDir, settle))) / 10;
-    const listDir = await fresh("cg-list");
-    const listCost = (await count(listDir, hostList)) - (await count(listDir, ""));
-    const listFullCost = (await count(full, hostList)) - bootFull;
+    const crashDir = await withPstore();
+    // The console printed, then (once the capture has taken it in) the panic, from a timer; against the same run without it.
+    const panicLater = (then: string) => consoleText + `setTimeout(function(){${then}},100);`;
+    const crashCost =
+      (await instructions(copyOf(crashDir), panicLater(`${P}.panic("state machine lost");`), 150)) - (await instructions(copyOf(crashDir), panicLater(""), 150));
+    const crashRecords = one(
+      await run(bin, crashDir, panicLater(`${P}.panic("state machine lost");` + save(`${P}.list().filter(function(r){return r.reason==1}).map(function(r){return [r.type,r.codec,r.originalLength,r.storedLength]})`) + QUIT)),
+      "crash records",
+    ) as Array<[number, number, number, number]>;
+    // An idle pass: runs that wait IDLE_PASSES idle periods or none, less what the bare interpreter costs waiting as long.
+    const idleDir = await withPstore({ idleSeconds: 1 });
+    const bareIdle = await bare();
+    const waitMs = IDLE_PASSES * 1000 + 300;
+    const idleCost =
+      ((await instructions(copyOf(idleDir), "", waitMs)) - (await instructions(copyOf(idleDir), "", 300)) - ((await instructions(bareIdle, "", waitMs)) - (await instructions(bareIdle, "", 300)))) /
+      IDLE_PASSES;
+    const listDir = await withPstore();
+    const listEmpty = (await instructions(copyOf(listDir), hostCall("l"), 200)) - (await instructions(copyOf(listDir), "", 200));
+    const listFull = (await instructions(copyOf(full), hostCall("l"), 200)) - (await instructions(copyOf(full), "", 200));
 
-    // Flat usage over many calls: 10,000 pmsg (through the core: the rate limit allows 10 a minute), traced calls
-    // and console lines.
-    const flat = one(
-      await run(
-        bin,
-        await fresh("flat"),
-        `var P=require("pstore"),r=P.running(),t=P.trace(function(a){return a+1},"inc"),u=[];u.push(${USAGE});` +
-          `for(var i=0;i<10000;i++){r.core.write(4,13,E.toUint8Array("m"+i));t(i);r.consoleData("line "+i+"\\n");if(i%2500==2499)u.push(${USAGE});}` +
-          p("u") + QUIT,
-      ),
-      "flat usage",
-    ) as number[];
+    // Flat usage: FLAT_COUNT pmsg, traced calls and console lines in a row, in batches from timers; the rate limit
+    // lifted to let them through. And the same without pmsg, which tells the rate limiter's share. Each sample
+    // [iterations, usage, pmsg refused] is saved as it is taken: a run that stalls still tells how far it got.
+    const flat = async (withPmsg: boolean): Promise<{ samples: number[][]; stopped: boolean }> => {
+      const sample = save("[i,process.memory().usage,errors]");
+      const code =
+        `var P=${P},t=P.trace(function(a){return a+1},"inc"),i=0,errors=0;` +
+        `function batch(){for(var k=0;k<${FLAT_BATCH}&&i<${FLAT_COUNT};k++,i++){` +
+        (withPmsg ? `try{P.pmsg("m"+i)}catch(e){errors++}` : "") +
+        `t(i);print("line "+i);}` +
+        `if(i%${SAMPLE_EVERY}==0){${sample}}if(i<${FLAT_COUNT})setTimeout(batch,20);else quit();}` +
+        `setTimeout(function(){${sample}batch()},100);`;
+      const r = await run(bin, await withPstore({ pmsgPerMinute: FLAT_COUNT }), code, undefined, false, FLAT_LIMIT_MS);
+      return { samples: r.results as number[][], stopped: !!r.stopped };
+    };
+    const flatAll = await flat(true);
+    const flatNoPmsg = await flat(false);
 
     let bootProfile: DeviceBench["bootProfile"] = [];
     if (valgrind) {
-      const out = execFileSync("callgrind_annotate", ["--inclusive=yes", join(root, "cg.1")], { encoding: "utf8", maxBuffer: 64 << 20 });
-      bootProfile = out
-        .split("\n")
-        .map((l) => /^\s*([\d,]+)\s+\([^)]*\)\s+\S*:(\S+)/.exec(l) ?? /^\s*([\d,]+)\s+(?:\([^)]*\)\s+)?\S*:(\S+)/.exec(l))
-        .filter((m): m is RegExpExecArray => !!m)
-        .map((m) => ({ instructions: Number(m[1].replace(/,/g, "")), fn: m[2] }))
-        .slice(0, 25);
+      const annotated = execFileSync("callgrind_annotate", ["--inclusive=yes", bootEmptyRun.callgrindFile!], { encoding: "utf8", maxBuffer: 64 << 20 });
+      bootProfile = callgrindInclusive(annotated, 25);
     }
 
+    const puck = await buildBoard("PUCKJS", { dryRun: true });
+    const puckModule = puck.sizes.find((s) => s.file.endsWith("/pstore.js"))!.bytes;
+
+    const perRecord = records > emptyRecords ? (usageFull - usageEmpty) / (records - emptyRecords) : NaN;
+    const fullBudget = 1000 + 2 * records;
+    const M = 1e6;
     const figures: Figure[] = [
-      { label: "variables after boot", bare: bareUsage, pstore: afterBoot, full: fullBoot, target: "≤ 1,000 (empty)", unit: "vars" },
-      { label: "of which the module text in RAM", pstore: text, unit: "vars" },
-      { label: "the rest (after boot − bare − module text)", pstore: afterBoot - bareUsage - text, full: fullBoot - bareUsage - text, target: "≤ 300", unit: "vars" },
-      { label: `records in the full store (${FILL_BYTES}-byte payloads; ${filled} written)`, pstore: 0, full: records, unit: "records" },
-      { label: "variables per stored record", pstore: 0, full: records ? Math.round(((fullBoot - afterBoot) / records) * 100) / 100 : 0, target: "≤ 2", unit: "vars" },
-      { label: "left 2.5 s after a host list (l)", pstore: calls[0], target: "≤ 60", unit: "vars" },
-      { label: "left after list()", pstore: calls[1], target: "≤ 60", unit: "vars" },
-      { label: "left after read()", pstore: calls[2], target: "≤ 60", unit: "vars" },
-      { label: "left after status()", pstore: calls[3], target: "≤ 60", unit: "vars" },
-      { label: "usage over 10,000 pmsg + traced calls + console lines (first, then every 2,500)", pstore: flat[flat.length - 1] - flat[0], target: "flat (0)", unit: `vars (${flat.join(", ")})` },
+      { label: "variables after boot", unit: "vars", bare: usageBare, empty: usageEmpty, full: usageFull, target: { max: 1000, text: "≤ 1,000 (empty)" }, targetOn: ["empty"] },
+      {
+        label: "variables after boot, full store",
+        unit: "vars",
+        full: usageFull,
+        target: { max: fullBudget, text: `≤ 1,000 + 2 per record = ${fullBudget.toLocaleString("en-US")}` },
+        targetOn: ["full"],
+      },
+      {
+        label: "of which the module text held in RAM",
+        unit: "vars",
+        empty: moduleText,
+        note: `usage grown by require("${MODULE_FILE}") on an interpreter without pstore's boot file (the module loaded, not started: its functions' text and its constants); closures made at start() hold copies of their text too, counted in the rest`,
+      },
+      {
+        label: "the rest (after boot − bare − module text)",
+        unit: "vars",
+        empty: usageEmpty - usageBare - moduleText,
+        full: usageFull - usageBare - moduleText,
+        target: { max: 300, text: "≤ 300" },
+        targetOn: ["empty"],
+      },
+      {
+        label: "records stored",
+        unit: "records",
+        empty: emptyRecords,
+        full: records,
+        note: `full: every zone filled with ${FILL_BYTES}-byte records until one more adds none; zones [name, records, bytes free, drops]: ${JSON.stringify(fillZones)}`,
+      },
+      { label: "variables per stored record", unit: "vars", full: perRecord, target: { max: 2, text: "≤ 2" }, targetOn: ["full"], note: "(usage full − usage empty) / (records full − records empty)" },
+      {
+        label: `the service module ("${SERVICE_FILE}") while loaded`,
+        unit: "vars",
+        empty: serviceText,
+        note: "usage grown by its require, module already loaded; it is dropped after each call",
+      },
+      ...["host list (l)", "host get (g) of a record", "host status (s)", "list()", "read()", "status()"].map(
+        (what, i): Figure => ({
+          label: `left after ${what}`,
+          unit: "vars over the figure before the first call",
+          empty: callsEmpty[i],
+          full: callsFull[i],
+          target: { max: 60, text: "≤ 60" },
+          note: i === 0 ? `one run per store: the calls in this order, each figure against the usage before the first, read once "${SERVICE_FILE}" has left the module cache and usage has held still for ${SETTLE_MS} ms` : undefined,
+        }),
+      ),
+      flatFigure(
+        `${FLAT_COUNT.toLocaleString("en-US")} pmsg + traced calls + console lines`,
+        flatAll,
+        `pmsgPerMinute ${FLAT_COUNT}, so that they pass: the rate limiter keeps the uptime of each message of the last minute, up to pmsgPerMinute of them (compare the run without pmsg)`,
+      ),
+      flatFigure(`${FLAT_COUNT.toLocaleString("en-US")} traced calls + console lines (no pmsg)`, flatNoPmsg, ""),
+      { label: "PUCKJS resident module, minified", unit: "bytes", empty: puckModule, target: { max: 10240, text: "≤ 10 KB" }, note: "npm run build, PUCKJS defaults" },
     ];
     if (valgrind) {
       figures.push(
-        { label: "instructions, boot and quit", bare: bootBare, pstore: bootEmpty, full: bootFull, target: "≤ 150 M empty, ≤ 400 M full", unit: "instr" },
-        { label: "instructions per pmsg()", pstore: pmsgCost, unit: "instr" },
-        { label: `instructions, panic() dumping ~${CRASH_CONSOLE} B of console plus a 900 B cause`, pstore: crashCost, target: "≤ 15 M", unit: "instr" },
-        { label: "instructions per idle pass (nothing to erase)", pstore: idleCost, unit: "instr" },
-        { label: "instructions, host list (l)", pstore: listCost, full: listFullCost, unit: "instr" },
+        { label: "instructions, boot and quit", unit: "instr", bare: bootBare, empty: bootEmpty, full: bootFull, target: { max: 150 * M, text: "≤ 150 M empty" }, targetOn: ["empty"] },
+        { label: "instructions, boot and quit, full store", unit: "instr", full: bootFull, target: { max: 400 * M, text: "≤ 400 M full" }, targetOn: ["full"] },
+        { label: "instructions per pmsg()", unit: "instr", empty: pmsgCost, note: "10 pmsg() against none" },
+        {
+          label: `instructions, panic() after ${CRASH_CONSOLE} B of console (crash-path dump of dmesg + console)`,
+          unit: "instr",
+          empty: crashCost,
+          target: { max: 15 * M, text: "≤ 15 M" },
+          note: `records written [type, codec (0 raw, 1 lz4, 2 heatshrink), original bytes, stored bytes]: ${JSON.stringify(crashRecords)}`,
+        },
+        {
+          label: "instructions per idle pass (nothing to erase)",
+          unit: "instr",
+          empty: idleCost,
+          note: `idleSeconds 1, ${IDLE_PASSES} passes waited against none, less the bare interpreter waiting as long`,
+        },
+        { label: "instructions, host list (l)", unit: "instr", empty: listEmpty, full: listFull, note: "the host's request line against none, quit 200 ms later in both" },
       );
     }
     notes.push(
-      `crash-path records (type, codec, original bytes, stored bytes): ${JSON.stringify(crashRecords)}`,
-      "Module text: E.getSizeOf of the module's text read into RAM, the most it can hold; the Linux build, like Bangle.js 2, copies a module out of Storage.",
+      "Module text: the Linux build, like Bangle.js 2, copies a module out of Storage into RAM, code included; boards with memory-mapped flash run it in place, so there the text costs no variables.",
+      "Targets are the issue's (\"Fit the device\"); a figure without a target is there to tell where the cost goes.",
     );
-    return { interpreter: String(version), valgrind, figures, sizes, bootProfile, notes };
+    const bangle = options.bangle
+      ? await benchBangle(options.bangle).then(
+          (figures) => ({ available: true as const, figures }),
+          (error: Error) => ({ available: false as const, reason: error.message.split("\n")[0] }),
+        )
+      : { available: false as const, reason: "BANGLE_EMU does not name the emulator's folder (../shared/espruino/banglejs2)" };
+    return { interpreter: String(version), valgrind, figures: figures.map(judged), held, bootProfile, bangle, notes };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
-}
-
-const fmt = (n: number | undefined) => (n === undefined ? "–" : Math.abs(n) >= 1e6 ? (n / 1e6).toFixed(1) + " M" : n.toLocaleString("en-US"));
-
-export function deviceMarkdown(d: DeviceBench, command: string): string {
-  const lines = [
-    "## On the real interpreter",
-    "",
-    `Generated by \`${command}\` on Espruino ${d.interpreter} (Linux build, -O0, JsVar 27 bytes; \`ESPRUINO_BIN\`), LINUX bundle with the default settings. ` +
-      "Variables are `process.memory().usage`; instructions are callgrind's count for the whole run, each per-call figure the difference of two runs that differ only in that call. Bare: the interpreter with one Storage file and no pstore.",
-    "",
-    "| figure | bare | pstore, empty store | pstore, full store | target | unit |",
-    "| --- | ---: | ---: | ---: | --- | --- |",
-    ...d.figures.map((f) => `| ${f.label} | ${fmt(f.bare)} | ${fmt(f.pstore)} | ${fmt(f.full)} | ${f.target ?? ""} | ${f.unit} |`),
-    "",
-    "What the running instance keeps, after boot with an empty store (`E.getSizeOf` of each field that is not a function; mangled names; shared parts counted in each):",
-    "",
-    "| object | variables |",
-    "| --- | ---: |",
-    ...d.sizes.map((s) => `| ${s.what} | ${s.variables} |`),
-    "",
-  ];
-  if (d.bootProfile.length) {
-    lines.push("Boot and quit, empty store, by function (callgrind, inclusive):", "", "| instructions | function |", "| ---: | --- |");
-    lines.push(...d.bootProfile.map((r) => `| ${fmt(r.instructions)} | ${r.fn} |`), "");
-  }
-  lines.push(...d.notes.map((n) => `- ${n}`), "");
-  return lines.join("\n");
-}
-
-/** Puts the section into a Markdown file, replacing the one there. */
-export function writeDeviceSection(file: string, section: string): void {
-  const old = existsSync(file) ? readFileSync(file, "utf8") : "";
-  const start = old.indexOf("## On the real interpreter");
-  let next = start < 0 ? -1 : old.indexOf("\n## ", start + 3);
-  const text = start < 0 ? old.replace(/\n*$/, "\n\n") + section : old.slice(0, start) + section + (next < 0 ? "" : old.slice(next + 1));
-  writeFileSync(file, text);
 }
