@@ -80,7 +80,7 @@ function createTracer(hal: Hal, entries: number): Tracer {
 }
 
 /**
- * The hooks and the idle timer..
+ * The hooks and the idle timer.
  * Like createTracer, outside start(): Espruino's closures keep their whole enclosing scope, and start()'s holds the
  * service module, which must go once start() returns.
  */
