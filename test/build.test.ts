@@ -139,11 +139,11 @@ test("feature flags come from the board and can be overridden; what is off is no
   t.is(traced.traced(), 1);
   t.is(loadModule(withoutTrace.code.module!).traced(), -1);
 
-  // Defaults: PUCKJS has neither feature and uses heatshrink; LINUX has ftrace and lz4.
+  // Defaults: PUCKJS has neither feature and uses heatshrink; LINUX has ftrace and heatshrink.
   const puck = await buildBoard("PUCKJS", { dryRun: true, entries });
   t.deepEqual(loadModule(puck.code.module!).features, { retained: false, ftrace: false, codec: "heatshrink" });
   const linux = await buildBoard("LINUX", { dryRun: true, entries });
-  t.deepEqual(loadModule(linux.code.module!).features, { retained: false, ftrace: true, codec: "lz4" });
+  t.deepEqual(loadModule(linux.code.module!).features, { retained: false, ftrace: true, codec: "heatshrink" });
   // The bundled board definition agrees with the overrides.
   const overridden = await buildBoard("PUCKJS", { dryRun: true, entries, features: { ftrace: true }, codec: "raw" });
   t.deepEqual(loadModule(overridden.code.module!).features, { retained: false, ftrace: true, codec: "raw" });
@@ -249,7 +249,7 @@ test.serial("command line: --json reports each board's configuration and sizes",
   const [linux] = JSON.parse(run.out.join("\n"));
   t.is(linux.board, "LINUX");
   t.deepEqual(linux.features, { retained: false, ftrace: false });
-  t.is(linux.codec, "lz4");
+  t.is(linux.codec, "heatshrink");
   t.is(linux.sizes[0].file, "LINUX/pstore.js");
 });
 

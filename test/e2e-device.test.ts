@@ -7,7 +7,6 @@ import { getBoard } from "../boards/index";
 import { Codec, Flag, Reason, RecordType } from "../pstore/format";
 import { installPstore as install } from "./helpers/sim-install";
 
-// LINUX bundles the JS LZ4 codec: its records are compressed and decoded by the device code itself.
 const BOARDS = ["PUCKJS", "BANGLEJS2", "PICO", "ESP32", "LINUX"];
 
 for (const board of BOARDS) {
@@ -234,8 +233,9 @@ test("PICO: consoleDevice pins the captured REPL to one device", async (t) => {
   t.false(serial.includes("typed on USB"));
 });
 
-test("LINUX: records are compressed with the bundled LZ4 on the device and read back decoded there", async (t) => {
-  const d = await install(t, "LINUX");
+// The JS LZ4 codec (`--codec lz4`, for firmware without heatshrink): records compressed and decoded by the device code.
+test("LINUX built with --codec lz4: records are compressed with the bundled LZ4 on the device and read back decoded there", async (t) => {
+  const d = await install(t, "LINUX", {}, {}, undefined, "lz4");
   d.run("for (var i = 0; i < 20; i++) print('the same line, again and again')");
   d.dev.advance(10);
   const name = d.run("require('pstore').flush()") as string;

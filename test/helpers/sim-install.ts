@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getBoard } from "../../boards/index";
+import type { CodecName } from "../../boards/types";
 import { buildBoard, type FeatureName } from "../../tools/build/build";
 import { SimDevice } from "../../tools/sim/espruino/device";
 import { SERVICE_MODULE } from "../../firmware/service";
@@ -17,14 +18,17 @@ const outDir = mkdtempSync(join(tmpdir(), "pstore-e2e-"));
 type Bundles = { module: string; svc: string; boot: string };
 const builds = new Map<string, Promise<Bundles>>();
 
-/** Builds a board once per feature set (into a temp dir, through the compatibility gate) and reads the files back. */
-export function bundles(board: string, features: Features = {}): Promise<Bundles> {
-  const key = board + JSON.stringify(features);
+/**
+ * Builds a board once per feature set and codec (into a temp dir, through the compatibility gate) and reads the
+ * files back.
+ */
+export function bundles(board: string, features: Features = {}, codec?: CodecName): Promise<Bundles> {
+  const key = board + JSON.stringify(features) + (codec ?? "");
   if (!builds.has(key)) {
     const dir = join(outDir, key.replace(/[^A-Za-z0-9]/g, "_"));
     builds.set(
       key,
-      buildBoard(board, { outDir: dir, features }).then(() => ({
+      buildBoard(board, { outDir: dir, features, codec }).then(() => ({
         module: readFileSync(join(dir, board, "pstore.js"), "latin1"),
         svc: readFileSync(join(dir, board, "pstore.svc.js"), "latin1"),
         boot: readFileSync(join(dir, board, "pstore.boot.js"), "latin1"),
@@ -54,15 +58,19 @@ export interface InstalledDevice {
   read(name: string): string;
 }
 
-/** Installs `board`'s bundles (built with `features`) with `options` as pstore.json and `app` as .bootcde, then boots. */
+/**
+ * Installs `board`'s bundles (built with `features`, and `codec` instead of the board's) with `options` as pstore.json
+ * and `app` as .bootcde, then boots.
+ */
 export async function installPstore(
   t: ExecutionContext,
   board: string,
   options: object = {},
   features: Features = {},
   app?: string,
+  codec?: CodecName,
 ): Promise<InstalledDevice> {
-  const code = await bundles(board, features);
+  const code = await bundles(board, features, codec);
   const dev = new SimDevice({ board: getBoard(board) });
   let out = "";
   dev.on("output", (bytes) => {
