@@ -165,6 +165,11 @@ export function addZoneOpen(b: ZonedBackend): void {
       firstSeq[i] = Mark.NoRecord;
       end[i] = n;
       erases[i] = 0;
+      // A page file not created yet is blank: reading it would only make up 0xFF bytes to check.
+      if (dev.absent && dev.absent(i)) {
+        state[i] = PageState.Blank;
+        return;
+      }
       const ph = decodePageHeader(dev.read(i, 0, PAGE_HEADER_SIZE), crc);
       if (!ph) {
         state[i] = blank(i, 0) ? PageState.Blank : PageState.Damaged;
