@@ -2,8 +2,8 @@ import type { BoardDefinition } from "./types";
 
 // Espruino's Linux build: raw Flash and Storage are the same 256 KB file, so pstore uses Storage files.
 // No peek/poke (they crash the process), hence no retained area and no reset register. The variable pool is
-// resizable there; jsVars/varBytes are figures for the cost model, not limits. The build has the firmware's
-// heatshrink module, as boards do: records are compressed natively, on the crash path too.
+// resizable there; jsVars/varBytes are figures for the cost model, not limits. Its firmware has the native
+// heatshrink; the JavaScript LZ4 (`--codec lz4`) costs some 74,000 instructions per byte there (callgrind).
 export const board: BoardDefinition = {
   name: "LINUX",
   chip: "Linux host",

@@ -13,6 +13,7 @@ import { SERVICE_MODULE } from "./service";
 import type { PstoreOptions, Settings } from "./config";
 import { Runtime, createRuntime } from "./runtime";
 import type { ConsoleCapture } from "./console-capture";
+import type { Hal } from "../hal/types";
 
 declare var Modules: { removeCached(name: string): void };
 /** An indirect call: the bundler leaves it to Espruino's require at run time (a Storage module). */
@@ -59,39 +60,49 @@ export function start(options?: PstoreOptions): void {
     const settings: Settings = init.settings(options, !!rt);
     if (rt) return;
     const hal = createDeviceHal(board);
-    const tracer = PSTORE_FTRACE
-      ? new Tracer(settings.ftraceEntries, function () {
-          return hal.clock.uptimeMs();
-        })
-      : undefined;
-    const r = createRuntime(hal, board, settings, createCodec(), tracer);
+    const r = createRuntime(hal, board, settings, createCodec(), PSTORE_FTRACE ? createTracer(hal, settings.ftraceEntries) : undefined);
     init.boot(r);
     rt = r;
-    process.on("uncaughtException", function (e: any) {
-      r.uncaught(e);
-    });
-    E.on("errorFlag", function (flags: string[]) {
-      r.errorFlags(flags);
-    });
     const ending = { switching: false };
     init.watchAppSwitches(ending);
-    E.on("kill", function () {
-      if (ending.switching) r.appSwitch();
-      else r.kill();
-      // A forced console outlives reset() and load(): hand it back, or the next boot would find LoopbackA.
-      if (capture) capture.e();
-    });
     if (settings.capture) capture = init.captureConsole(r.consoleData, settings.consoleDevice);
-    // Erases run one per tick, a moment apart, so the interpreter (and its watchdog) keeps running between them;
-    // with nothing to erase the device wakes only every idleSeconds.
-    const idle = function () {
-      setTimeout(idle, r.tick() ? 100 : settings.idleSeconds * 1000);
-    };
-    setTimeout(idle, settings.idleSeconds * 1000);
+    hook(r, settings, ending);
   } finally {
     // Loaded again when the host or the application asks for records.
     drop();
   }
+}
+
+function createTracer(hal: Hal, entries: number): Tracer {
+  return new Tracer(entries, function () {
+    return hal.clock.uptimeMs();
+  });
+}
+
+/**
+ * The hooks and the idle timer.
+ * Like createTracer, outside start(): Espruino's closures keep their whole enclosing scope, and start()'s holds the
+ * service module, which must go once start() returns.
+ */
+function hook(r: Runtime, settings: Settings, ending: { switching: boolean }): void {
+  process.on("uncaughtException", function (e: any) {
+    r.uncaught(e);
+  });
+  E.on("errorFlag", function (flags: string[]) {
+    r.errorFlags(flags);
+  });
+  E.on("kill", function () {
+    if (ending.switching) r.appSwitch();
+    else r.kill();
+    // A forced console outlives reset() and load(): hand it back, or the next boot would find LoopbackA.
+    if (capture) capture.e();
+  });
+  // Erases run one per tick, a moment apart, so the interpreter (and its watchdog) keeps running between them;
+  // with nothing to erase the device wakes only every idleSeconds.
+  const idle = function () {
+    setTimeout(idle, r.tick() ? 100 : settings.idleSeconds * 1000);
+  };
+  setTimeout(idle, settings.idleSeconds * 1000);
 }
 
 /** A call of the service module's read side, which is dropped again once it returns. */

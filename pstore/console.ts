@@ -13,6 +13,7 @@
 
 import { Flag, Reason, RecordType } from "./format";
 import { FrontendContext, saveRecord } from "./frontend";
+import { textToBytes } from "./codec";
 
 /** A closure rather than a class: in the resident module every `this.` costs bytes. */
 export interface ConsoleRing {
@@ -42,12 +43,15 @@ export function createConsoleRing(size: number, mirror?: (chunk: Uint8Array) => 
     append: function (text) {
       // Only the last `size` characters can survive; skip the rest without touching them.
       const skip = text.length > size ? text.length - size : 0;
+      const src = textToBytes(skip ? text.substr(skip) : text);
+      const n = src.length;
       let at = (head + skip) % size;
       const start = at;
-      for (let i = skip; i < text.length; i++) {
-        bytes[at] = text.charCodeAt(i);
-        at = at + 1 < size ? at + 1 : 0;
-      }
+      // Up to the ring's end, then the rest from its start.
+      const first = size - at < n ? size - at : n;
+      bytes.set(src.subarray(0, first), at);
+      if (n > first) bytes.set(src.subarray(first, n), 0);
+      at = (at + n) % size;
       head = at;
       ring.written = (ring.written + text.length) >>> 0;
       if ((typeof PSTORE_RETAINED === "undefined" || PSTORE_RETAINED) && mirror && text.length) {

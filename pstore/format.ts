@@ -105,16 +105,6 @@ export function recordSize(payloadLength: number): number {
 }
 
 /**
- * True when every byte of `b` is 0xFF (erased NOR flash): its CRC is that of as many 0xFF bytes. Two native calls
- * (E.CRC32 on the device) instead of a loop over bytes in JavaScript, which would dominate the boot scan.
- */
-export function isErased(crc: Crc32, b: Uint8Array): boolean {
-  const blank = new Uint8Array(b.length);
-  blank.fill(255);
-  return crc(b) === crc(blank);
-}
-
-/**
  * The complete media image of one record part, ready to program: header (both CRCs filled, erase mark 0xFF),
  * payload, 0xFF padding, commit word. Both CRCs are computed over the same buffer while bytes 36..47 are still 0xFF.
  */

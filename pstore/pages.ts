@@ -9,6 +9,8 @@ export interface PageDevice {
   /** Programs whole, 4-byte-aligned, never-programmed words. */
   program(i: number, off: number, data: Uint8Array): void;
   erase(i: number): void;
+  /** Whether page i is erased without a read: a Storage page file not created yet. Absent on raw flash. */
+  absent?(i: number): boolean;
 }
 
 export interface PageUnit {
@@ -46,6 +48,9 @@ export const PAGE_FILE_PREFIX = "pstore.p";
  * (0xFF-filled) on first program, and erasing re-creates it.
  */
 export function storagePages(storage: StorageHal, pageCount: number, size: number): PageDevice {
+  const absent = function (i: number): boolean {
+    return !storage.read(PAGE_FILE_PREFIX + i, 0, 1);
+  };
   return {
     pageCount: pageCount,
     pageSize: function () {
@@ -60,11 +65,12 @@ export function storagePages(storage: StorageHal, pageCount: number, size: numbe
       return out;
     },
     program: function (i, off, data) {
-      if (!storage.read(PAGE_FILE_PREFIX + i, 0, 1)) storage.create(PAGE_FILE_PREFIX + i, size);
+      if (absent(i)) storage.create(PAGE_FILE_PREFIX + i, size);
       storage.write(PAGE_FILE_PREFIX + i, off, data);
     },
     erase: function (i) {
       storage.create(PAGE_FILE_PREFIX + i, size);
     },
+    absent: absent,
   };
 }

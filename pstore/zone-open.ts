@@ -11,7 +11,6 @@ import {
   RecordType,
   decodePageHeader,
   decodeRecordHeader,
-  isErased,
   recordIntact,
   recordSize,
   seqNewer,
@@ -180,10 +179,18 @@ export function addZoneOpen(b: ZonedBackend): void {
     const noteBoot = function (n: number): void {
       if (n > maxBoot) maxBoot = n;
     };
+    // Bytes are erased (0xFF) when their CRC is that of as many bytes of `ff`: two native calls rather than a loop
+    // over bytes in JavaScript, with `ff` filled once per scan (a fill is itself a loop in the interpreter).
+    const ff = new Uint8Array(BLANK_CHUNK);
+    ff.fill(255);
+    /** `b` is at most BLANK_CHUNK bytes long. */
+    const isErased = function (b: Uint8Array): boolean {
+      return crc(b) === crc(ff.subarray(0, b.length));
+    };
     /** True when page i is all 0xFF from `from` on. */
     const blank = function (i: number, from: number): boolean {
       const n = size(i);
-      for (let off = from; off < n; off += BLANK_CHUNK) if (!isErased(crc, dev.read(i, off, Math.min(BLANK_CHUNK, n - off)))) return false;
+      for (let off = from; off < n; off += BLANK_CHUNK) if (!isErased(dev.read(i, off, Math.min(BLANK_CHUNK, n - off)))) return false;
       return true;
     };
 
@@ -192,6 +199,11 @@ export function addZoneOpen(b: ZonedBackend): void {
       firstSeq[i] = Mark.NoRecord;
       end[i] = n;
       erases[i] = 0;
+      // A page file not created yet is blank: reading it would only make up 0xFF bytes to check.
+      if (dev.absent && dev.absent(i)) {
+        state[i] = PageState.Blank;
+        return;
+      }
       const ph = decodePageHeader(dev.read(i, 0, PAGE_HEADER_SIZE), crc);
       if (!ph) {
         state[i] = blank(i, 0) ? PageState.Blank : PageState.Damaged;
@@ -204,7 +216,7 @@ export function addZoneOpen(b: ZonedBackend): void {
       let off = PAGE_HEADER_SIZE;
       while (off + RECORD_OVERHEAD <= n) {
         const hb = dev.read(i, off, RECORD_HEADER_SIZE);
-        if (isErased(crc, hb)) {
+        if (isErased(hb)) {
           // Free space only if blank to the end: a write must never land on bytes someone else programmed.
           if (!blank(i, off + RECORD_HEADER_SIZE)) off = n;
           break;
@@ -219,7 +231,7 @@ export function addZoneOpen(b: ZonedBackend): void {
           const next = off + RECORD_HEADER_SIZE;
           if (next + RECORD_OVERHEAD <= n) {
             const nb = dev.read(i, next, RECORD_HEADER_SIZE);
-            if (isErased(crc, nb) || decodeRecordHeader(nb, crc)) {
+            if (isErased(nb) || decodeRecordHeader(nb, crc)) {
               off = next;
               continue;
             }
