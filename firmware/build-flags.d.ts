@@ -14,6 +14,12 @@ declare const PSTORE_CODEC: import("../boards/types").CodecName;
 /** The one backend the bundle carries (default: the board's `backend`). */
 declare const PSTORE_BACKEND: import("../boards/types").BackendName;
 
+/**
+ * Built only into the bench's copy of the bundles (BuildOptions.stages): start() notes process.memory().usage after
+ * each of its steps in the global `pstoreStages`, which tells where the variables after boot go.
+ */
+declare const PSTORE_STAGES: boolean;
+
 /** The part of `boards/<PSTORE_BOARD>.ts` the device reads (boards/device.ts). */
 declare module "pstore-board" {
   export const board: import("../boards/device").DeviceBoard;

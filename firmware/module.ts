@@ -16,6 +16,7 @@ import type { ConsoleCapture } from "./console-capture";
 import type { Hal } from "../hal/types";
 
 declare var Modules: { removeCached(name: string): void };
+declare var global: object;
 /** An indirect call: the bundler leaves it to Espruino's require at run time (a Storage module). */
 const load: (name: string) => any = require;
 
@@ -59,18 +60,50 @@ export function start(options?: PstoreOptions): void {
   try {
     const settings: Settings = init.settings(options, !!rt);
     if (rt) return;
+    if (PSTORE_STAGES) {
+      stage("start");
+      stage("probe");
+      stage("probe");
+    }
     const hal = createDeviceHal(board);
-    const r = createRuntime(hal, board, settings, createCodec(), PSTORE_FTRACE ? createTracer(hal, settings.ftraceEntries) : undefined);
+    if (PSTORE_STAGES) stage("hal");
+    const r = createRuntime(
+      hal,
+      board,
+      settings,
+      PSTORE_STAGES ? staged(createCodec(), "codec") : createCodec(),
+      PSTORE_FTRACE ? (PSTORE_STAGES ? staged(createTracer(hal, settings.ftraceEntries), "tracer") : createTracer(hal, settings.ftraceEntries)) : undefined,
+    );
+    if (PSTORE_STAGES) stage("runtime");
     init.boot(r);
     rt = r;
+    if (PSTORE_STAGES) stage("boot scan");
     const ending = { switching: false };
     init.watchAppSwitches(ending);
+    if (PSTORE_STAGES) stage("app switches");
     if (settings.capture) capture = init.captureConsole(r.consoleData, settings.consoleDevice);
+    if (PSTORE_STAGES) stage("console capture");
     hook(r, settings, ending);
+    if (PSTORE_STAGES) stage("hooks");
   } finally {
     // Loaded again when the host or the application asks for records.
     drop();
   }
+}
+
+/**
+ * The bench's probe (PSTORE_STAGES): appends [step, usage after it] to the global `pstoreStages`. Each note costs
+ * the variables of its entry: the first three are taken back to back, so the last two tell how many.
+ */
+function stage(step: string): void {
+  const usage = process.memory().usage;
+  const root: any = global;
+  (root.pstoreStages = root.pstoreStages || []).push([step, usage]);
+}
+
+function staged<T>(made: T, step: string): T {
+  stage(step);
+  return made;
 }
 
 function createTracer(hal: Hal, entries: number): Tracer {

@@ -11,7 +11,9 @@ import {
   heldObjects,
   judged,
   replaceDeviceSection,
+  startSteps,
   type DeviceBench,
+  type StagesRun,
 } from "../tools/bench/device-figures";
 
 test("callgrind's summary line is the run's instruction count; a file without one is refused", (t) => {
@@ -80,11 +82,40 @@ test("a target is met when every figure it covers is within it; a figure not mea
   t.is(judged({ label: "a", unit: "vars", empty: 5 }).met, undefined);
 });
 
+test("start() step by step: each note less the one before and less a note's own cost; the rows add up to pstore's share", (t) => {
+  // Bare 50; loaded before start() 1,000 more; a note holds 4 (its array 2 more); the HAL adds 70, the runtime 800,
+  // the boot scan `scan`; 30 leave with the service module.
+  const run = (scan: number): StagesRun => {
+    const notes: Array<[string, number]> = [["start", 1050], ["probe", 1056], ["probe", 1060], ["hal", 1134], ["runtime", 1938], ["boot scan", 1942 + scan]];
+    return [1942 + scan + 4 - 30, 2 + notes.length * 4, notes];
+  };
+  const steps = startSteps(50, run(200), run(300));
+  t.deepEqual(
+    steps.map((s) => [s.empty, s.full]),
+    [
+      [1000, 1000],
+      [70, 70],
+      [800, 800],
+      [200, 300],
+      [-30, -30],
+    ],
+  );
+  t.regex(steps[0].step, /^loaded before start\(\)/);
+  t.regex(steps[1].step, /HAL/);
+  t.regex(steps[4].step, /service module dropped/);
+  const [usage, held] = run(200);
+  t.is(
+    steps.reduce((sum, s) => sum + s.empty, 0),
+    usage - 50 - held,
+  );
+});
+
 const BENCH: DeviceBench = {
   interpreter: "2v29.277",
   valgrind: true,
   figures: [judged({ label: "variables after boot", unit: "vars", bare: 44, empty: 3059, target: { max: 1000, text: "≤ 1,000" } })],
   held: [{ path: "/~modules/pstore/~sco/ring", variables: 300 }],
+  stages: [{ step: "the HAL (clock, CRC, Storage or Flash access)", empty: 77, full: 78 }],
   bootProfile: [{ instructions: 2_406_000_000, percent: 100, fn: "main" }],
   bangle: { available: false, reason: "BANGLE_EMU is not set" },
   notes: ["a note"],
@@ -96,6 +127,7 @@ test("the section names the command, every figure beside the bare one with its v
   t.true(md.includes("npm run bench -- --device --markdown docs/PERFORMANCE.md"));
   t.regex(md, /\| variables after boot \| 44 \| 3,059 \| – \| vars \| ≤ 1,000: \*\*not met\*\* \|/);
   t.regex(md, /\| 2406\.0 M \| 100\.0 \| main \|/);
+  t.regex(md, /\| the HAL \(clock, CRC, Storage or Flash access\) \| 77 \| 78 \|/);
   t.true(md.includes("Bangle.js 2 firmware: not measured: BANGLE_EMU is not set"));
 });
 

@@ -109,6 +109,48 @@ export function heldObjects(tree: SizeNode[], instance: number, min: number): He
   return out.sort((a, b) => b.variables - a.variables);
 }
 
+/** A run with the usage probe built in: usage after boot, the variables its notes hold, and the notes [step, usage before the note]. */
+export type StagesRun = [number, number, Array<[string, number]>];
+
+/** One step of start(), or what comes before or after them: the variables it added, empty store and full. */
+export interface StartStep {
+  step: string;
+  empty: number;
+  full: number;
+}
+
+/** Steps named by the probe's notes (firmware/module.ts), as the table says them. */
+const STEP_NAMES: Record<string, string> = {
+  hal: "the HAL (clock, CRC, Storage or Flash access)",
+  codec: "the codec",
+  tracer: "the ftrace ring and its wrapper",
+  runtime: "the runtime: store, backend and zones, console ring, frontends",
+  "boot scan": "the boot scan: what it leaves (zones' index, page tables, boot event)",
+  "app switches": "the load() wrapper (app switches)",
+  "console capture": "the console capture",
+  hooks: "the hooks and the idle timer",
+};
+
+/**
+ * start() step by step from the probe's notes: each note's usage less the one before and less what a note itself
+ * holds (the last two of the first three, taken back to back); before the first, what is loaded before start()
+ * begins (both modules, the settings) over the bare interpreter; after the last, what leaves when the service module
+ * is dropped. The rows add up to usage after boot less the bare interpreter's and less the notes themselves.
+ */
+export function startSteps(bare: number, empty: StagesRun, full: StagesRun): StartStep[] {
+  const rows = (r: StagesRun): Array<[string, number]> => {
+    const [usage, , notes] = r;
+    const note = notes[2][1] - notes[1][1];
+    const out: Array<[string, number]> = [["loaded before start(): the module, the service module, the settings", notes[0][1] - bare]];
+    for (let i = 3; i < notes.length; i++) out.push([STEP_NAMES[notes[i][0]] ?? notes[i][0], notes[i][1] - notes[i - 1][1] - note]);
+    out.push(["the service module dropped once start() returns", usage - notes[notes.length - 1][1] - note]);
+    return out;
+  };
+  const e = rows(empty);
+  const f = rows(full);
+  return e.map(([step, n], i) => ({ step, empty: n, full: f[i] && f[i][0] === step ? f[i][1] : NaN }));
+}
+
 export interface BangleFigures {
   firmware: string;
   /** process.memory().usage after a load() settled, without pstore and with it. */
@@ -126,6 +168,8 @@ export interface DeviceBench {
   figures: Figure[];
   /** What the running instance holds (heldObjects), after boot with an empty store. */
   held: HeldObject[];
+  /** start() step by step (startSteps). */
+  stages: StartStep[];
   /** callgrind by function for boot and quit with an empty store: the heaviest inclusive costs. */
   bootProfile: ProfileRow[];
   /** The Bangle.js 2 firmware's figures, or why they are missing. */
@@ -171,8 +215,18 @@ export function deviceMarkdown(d: DeviceBench, command: string): string {
   if (d.bangle.available) {
     lines.push("### Bangle.js 2 firmware (emulator)", "", ...figureTable(d.bangle.figures), "");
   } else lines.push(`Bangle.js 2 firmware: not measured: ${d.bangle.reason}`, "");
+  const total = (k: "empty" | "full") => d.stages.reduce((sum, s) => sum + s[k], 0);
   lines.push(
     "### Where the variables go",
+    "",
+    "start() step by step, from the same bundles built with the bench's usage probe (`PSTORE_STAGES`: a note of " +
+      "`process.memory().usage` after each step, less what the note itself holds; firmware/module.ts). Each row is what " +
+      "the step added and kept:",
+    "",
+    "| step | empty store | full store |",
+    "| --- | ---: | ---: |",
+    ...d.stages.map((s) => `| ${s.step} | ${fmt(s.empty)} | ${fmt(s.full)} |`),
+    `| **all of pstore** (after boot less the bare interpreter) | **${fmt(total("empty"))}** | **${fmt(total("full"))}** |`,
     "",
     "What the running instance holds after boot, empty store: `E.getSizeOf(global, depth)` walked from the interpreter's root; " +
       "every closure of the module reaches the whole instance through its scope, so the parts shown are the nodes that reach " +

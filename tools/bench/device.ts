@@ -16,7 +16,7 @@ import { buildBoard } from "../build/build";
 import { BOOT_FILE, MODULE_FILE, SERVICE_FILE, SETTINGS_FILE } from "../build/installed-files";
 import { DEFAULT_CHUNK, DEFAULT_SERVICE, requestLine } from "../protocol/client";
 import { benchBangle } from "./device-bangle";
-import { callgrindInclusive, callgrindSummary, heldObjects, judged, type DeviceBench, type Figure, type SizeNode } from "./device-figures";
+import { callgrindInclusive, callgrindSummary, heldObjects, judged, startSteps, type DeviceBench, type Figure, type SizeNode, type StagesRun } from "./device-figures";
 
 /** The file in a run's folder the device code writes its results to, one JSON line each. */
 const RESULTS = "bench-results.txt";
@@ -90,6 +90,15 @@ async function run(bin: string, dir: string, code: string, callgrind?: string, f
   rmSync(resultFile, { force: true });
   const instructions = callgrind && !stopped ? callgrindSummary(readFileSync(callgrind, "latin1")) : undefined;
   return { out, results, instructions, callgrindFile: callgrind, stopped };
+}
+
+/** The three bundles of a build's board folder, by the Storage name `pstore install` gives each. */
+function bundlesIn(dist: string): Record<string, string> {
+  return {
+    [MODULE_FILE]: readFileSync(join(dist, "pstore.js"), "latin1"),
+    [SERVICE_FILE]: readFileSync(join(dist, "pstore.svc.js"), "latin1"),
+    [BOOT_FILE]: readFileSync(join(dist, "pstore.boot.js"), "latin1"),
+  };
 }
 
 function one(r: Run, what: string): any {
@@ -173,21 +182,21 @@ export async function benchDevice(options: { bangle?: string } = {}): Promise<De
     const distDir = join(root, "dist");
     await buildBoard("LINUX", { outDir: distDir });
     const dist = join(distDir, "LINUX");
-    const installed = {
-      [MODULE_FILE]: readFileSync(join(dist, "pstore.js"), "latin1"),
-      [SERVICE_FILE]: readFileSync(join(dist, "pstore.svc.js"), "latin1"),
-      [BOOT_FILE]: readFileSync(join(dist, "pstore.boot.js"), "latin1"),
-    };
+    const installed = bundlesIn(dist);
     let folders = 0;
-    /** A fresh folder whose Storage holds `files` (at least one, so the Linux build does not wipe flash). */
-    const folder = async (files: Record<string, string>): Promise<string> => {
-      const dir = join(root, `run${folders++}`);
-      mkdirSync(dir, { recursive: true });
+    /** Writes `files` to the Storage of the interpreter run in `dir`. */
+    const install = async (dir: string, files: Record<string, string>): Promise<string> => {
       let js = 'var S=require("Storage");';
       for (const [n, text] of Object.entries(files)) js += `S.write(${JSON.stringify(n)},${JSON.stringify(text)});`;
       writeFileSync(join(dir, "install.js"), js + "quit();");
       await run(bin, dir, "install.js", undefined, true);
       return dir;
+    };
+    /** A fresh folder whose Storage holds `files` (at least one, so the Linux build does not wipe flash). */
+    const folder = async (files: Record<string, string>): Promise<string> => {
+      const dir = join(root, `run${folders++}`);
+      mkdirSync(dir, { recursive: true });
+      return install(dir, files);
     };
     const bare = () => folder({ x: "1" });
     const withPstore = (settings?: object) => folder(settings ? { ...installed, [SETTINGS_FILE]: JSON.stringify(settings) } : installed);
@@ -221,6 +230,11 @@ export async function benchDevice(options: { bangle?: string } = {}): Promise<De
     // What the instance holds: the parts of E.getSizeOf(global, 8) that do not reach the whole instance.
     const tree = one(await run(bin, await withPstore(), save(`[${USAGE},E.getSizeOf(global,8)]`) + QUIT), "sizes") as [number, SizeNode[]];
     const held = heldObjects(tree[1], tree[0] - usageBare - moduleText, 10).slice(0, 30);
+    // Where the variables go, step by step: the same bundles with the usage probe built in (PSTORE_STAGES).
+    await buildBoard("LINUX", { outDir: join(root, "stages"), stages: true });
+    const probed = bundlesIn(join(root, "stages", "LINUX"));
+    const stagesOf = async (dir: string) =>
+      one(await run(bin, dir, save(`[${USAGE},E.getSizeOf(pstoreStages),pstoreStages]`) + QUIT), "start() step by step") as StagesRun;
 
     // After each host call and the application's list/read/status, once the call is over (the service module stays
     // while a host keeps talking): usage against the figure before the first call.
@@ -249,6 +263,7 @@ export async function benchDevice(options: { bangle?: string } = {}): Promise<De
     const records = one(await run(bin, copyOf(full), save(`${P}.list().length`) + QUIT), "records");
     const emptyRecords = one(await run(bin, await withPstore(), save(`${P}.list().length`) + QUIT), "records, empty");
     const callsFull = await after(copyOf(full));
+    const stages = startSteps(usageBare, await stagesOf(await folder(probed)), await stagesOf(await install(copyOf(full), probed)));
 
     // Instructions: each figure the difference of two runs that differ only in the call measured.
     const bootBare = await instructions(await bare(), "");
@@ -394,7 +409,7 @@ export async function benchDevice(options: { bangle?: string } = {}): Promise<De
           (error: Error) => ({ available: false as const, reason: error.message.split("\n")[0] }),
         )
       : { available: false as const, reason: "BANGLE_EMU does not name the emulator's folder (../shared/espruino/banglejs2)" };
-    return { interpreter: String(version), valgrind, figures: figures.map(judged), held, bootProfile, bangle, notes };
+    return { interpreter: String(version), valgrind, figures: figures.map(judged), held, stages, bootProfile, bangle, notes };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -77,6 +77,8 @@ export interface BuildOptions {
   hoist?: boolean;
   /** Build and gate only; write nothing. */
   dryRun?: boolean;
+  /** The bench's usage probe (PSTORE_STAGES in firmware/build-flags.d.ts). Default off: no bundle pstore installs has it. */
+  stages?: boolean;
 }
 
 export interface BundleSize {
@@ -136,8 +138,9 @@ export function configureBoard(boardName: string, options: BuildOptions = {}): B
   return board;
 }
 
-function buildDefines(board: BoardDefinition): Record<string, string> {
+function buildDefines(board: BoardDefinition, stages: boolean): Record<string, string> {
   return {
+    PSTORE_STAGES: String(stages),
     PSTORE_BOARD: JSON.stringify(board.name),
     PSTORE_RETAINED: String(board.features.retained),
     PSTORE_FTRACE: String(board.features.ftrace),
@@ -290,7 +293,7 @@ async function bundle(
   kind: BundleKind,
   entry: string,
   outDir: string,
-  hoist: boolean,
+  flags: { hoist: boolean; stages: boolean },
   mangleCache?: Record<string, string | false>,
 ): Promise<BundleOutput> {
   const file = `${board.name}/${BUNDLE_FILES[kind]}`;
@@ -315,7 +318,7 @@ async function bundle(
       write: false,
       outfile,
       absWorkingDir: ROOT,
-      define: buildDefines(board),
+      define: buildDefines(board, flags.stages),
       external: ESPRUINO_MODULES,
       plugins: [boardModulePlugin(board)],
       legalComments: "none",
@@ -343,7 +346,7 @@ async function bundle(
   delete map.sourcesContent;
   let code = jsFile.text.replace(/\/\/# sourceMappingURL=.*\n?$/, "");
   ({ code, map } = toEspruinoScript(code, map, kind, file));
-  if (hoist) {
+  if (flags.hoist) {
     const hoisted = hoistFunctionDeclarations(code, map);
     code = hoisted.code;
     map = hoisted.map ?? map;
@@ -370,12 +373,12 @@ export async function buildBoard(boardName: string, options: BuildOptions = {}):
   if (entries.svc !== undefined && entries.module === undefined) {
     throw new Error(`board ${board.name}: ${BUNDLE_FILES.svc} is built with the mangled names of ${BUNDLE_FILES.module}: give a module entry too`);
   }
-  const hoist = options.hoist ?? false;
+  const flags = { hoist: options.hoist ?? false, stages: options.stages ?? false };
   const [main, boot] = await Promise.all([
-    entries.module === undefined ? undefined : bundle(board, "module", resolve(entries.module), outDir, hoist),
-    entries.boot === undefined ? undefined : bundle(board, "boot", resolve(entries.boot), outDir, hoist),
+    entries.module === undefined ? undefined : bundle(board, "module", resolve(entries.module), outDir, flags),
+    entries.boot === undefined ? undefined : bundle(board, "boot", resolve(entries.boot), outDir, flags),
   ]);
-  const svc = entries.svc === undefined ? undefined : await bundle(board, "svc", resolve(entries.svc), outDir, hoist, main!.mangleCache);
+  const svc = entries.svc === undefined ? undefined : await bundle(board, "svc", resolve(entries.svc), outDir, flags, main!.mangleCache);
   const outputs = [main, svc, boot].filter((output): output is BundleOutput => output !== undefined);
   const failures = outputs.flatMap((output) => output.findings.map((finding) => ({ bundle: output.file, finding })));
   if (failures.length > 0) {
