@@ -14,9 +14,9 @@ import type { PstoreOptions, Settings } from "./config";
 import { Runtime, createRuntime } from "./runtime";
 import type { ConsoleCapture } from "./console-capture";
 import type { Hal } from "../hal/types";
+import { stage, staged } from "./stages";
 
 declare var Modules: { removeCached(name: string): void };
-declare var global: object;
 /** An indirect call: the bundler leaves it to Espruino's require at run time (a Storage module). */
 const load: (name: string) => any = require;
 
@@ -89,21 +89,6 @@ export function start(options?: PstoreOptions): void {
     // Loaded again when the host or the application asks for records.
     drop();
   }
-}
-
-/**
- * The bench's probe (PSTORE_STAGES): appends [step, usage after it] to the global `pstoreStages`. Each note costs
- * the variables of its entry: the first three are taken back to back, so the last two tell how many.
- */
-function stage(step: string): void {
-  const usage = process.memory().usage;
-  const root: any = global;
-  (root.pstoreStages = root.pstoreStages || []).push([step, usage]);
-}
-
-function staged<T>(made: T, step: string): T {
-  stage(step);
-  return made;
 }
 
 function createTracer(hal: Hal, entries: number): Tracer {

@@ -17,6 +17,7 @@ import type { Settings } from "./config";
 import type { DumpInfo } from "./service";
 import { addRuntimeReads } from "./runtime-read";
 import { startRuntime } from "./runtime-start";
+import { stage } from "./stages";
 
 /**
  * A running pstore. A closure rather than a class: in the resident module every `this.` costs bytes. The fields
@@ -83,6 +84,7 @@ export function createRuntime(
 ): Runtime {
   // The core filters nothing itself: max_reason applies to dumps (dmesg, event), never to pmsg or console.
   const core = new Pstore(hal, { board: board, zones: settings.zones, backend: settings.backend, debug: settings.debug });
+  if (typeof PSTORE_STAGES !== "undefined" && PSTORE_STAGES) stage("store");
   const ctx: FrontendContext = { core_: core, codec_: settings.codec === "raw" ? undefined : codec, crashBudgetMs_: settings.crashBudgetMs };
   const ring = createConsoleRing(
     settings.consoleBytes,
@@ -93,6 +95,7 @@ export function createRuntime(
         }
       : undefined,
   );
+  if (typeof PSTORE_STAGES !== "undefined" && PSTORE_STAGES) stage("console ring");
   const events = createEvents(ctx, settings.maxReason);
   const clock = hal.clock;
   let lastFlush = 0;
