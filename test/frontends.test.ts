@@ -9,6 +9,7 @@ import { resolveSettings, type PstoreOptions } from "../firmware/config";
 import { createRuntime, type Runtime } from "../firmware/runtime";
 import { createConsoleRing } from "../pstore/console";
 import { describeUncaught } from "../pstore/dmesg";
+import { createPmsg } from "../pstore/pmsg";
 import { decodeResetReason } from "../pstore/event";
 import { Tracer } from "../pstore/ftrace";
 import { Codec, Flag, Reason, RecordType, getU32 } from "../pstore/format";
@@ -195,12 +196,43 @@ test("pmsg returns the name of a committed record that survives a power cut righ
 
 test("pmsg refuses, with a clear error, what is too large or too frequent", (t) => {
   const { sim, rt } = boot(getBoard("PUCKJS"), { pmsgPerMinute: 3 });
+  sim.clock.setUptime(12_000);
   for (let i = 0; i < 3; i++) rt.pmsg.write("m" + i);
-  t.throws(() => rt.pmsg.write("one too many"), { message: /rate limit of 3 messages per minute/ });
-  sim.clock.advance(60_000);
+  // Counted in the slot 10 to 15 s: free again once that slot is 60 s old, at 75 s.
+  t.throws(() => rt.pmsg.write("one too many"), { message: /rate limit of 3 messages per minute reached, next in 63 s/ });
+  sim.clock.setUptime(12_000 + 59_999);
+  t.throws(() => rt.pmsg.write("still within the minute"), { message: /rate limit of 3 messages per minute reached, next in 4 s/ });
+  sim.clock.setUptime(75_000);
   t.truthy(rt.pmsg.write("after a minute"));
   const huge = new Uint8Array(64 * 1024).map((_, i) => (i * 7919) & 255);
   t.throws(() => rt.pmsg.write(huge), { message: /pstore\.pmsg: message of 65536 bytes not stored: .*larger than the zone holds/ });
+});
+
+test("the pmsg rate limit holds in every minute, refuses only within 65 s of perMinute messages and recovers after idle", (t) => {
+  let clock = 0;
+  let stored = 0;
+  const ctx = { core_: { write: () => "pmsg-" + stored++ } as any, codec_: undefined, crashBudgetMs_: 100 };
+  const perMinute = 7;
+  const pmsg = createPmsg(ctx, perMinute, () => clock);
+  const accepted: number[] = [];
+  let refused = 0;
+  let seed = 1;
+  // Bursts and pauses: steps of 0 to 4 s, now and then an idle hour.
+  for (let i = 0; i < 5000; i++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    clock += seed % 97 === 0 ? 3_600_000 : (seed >> 8) % 4000;
+    const within = (ms: number) => accepted.filter((a) => a > clock - ms).length;
+    try {
+      pmsg.write("m");
+      accepted.push(clock);
+      t.true(within(60_000) <= perMinute, `at ${clock} ms: more than ${perMinute} in the last minute`);
+    } catch (e: any) {
+      t.regex(e.message, /rate limit of 7 messages per minute reached, next in \d+ s/);
+      t.true(within(65_000) >= perMinute, `at ${clock} ms: refused with fewer than ${perMinute} in the last 65 s`);
+      refused++;
+    }
+  }
+  t.true(refused > 100 && accepted.length > 1000, `${refused} refused, ${accepted.length} accepted`);
 });
 
 test("a traced call chain is saved with a crash and names its functions and callers", (t) => {
