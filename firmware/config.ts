@@ -24,7 +24,7 @@ export interface PstoreOptions {
   consoleBytes?: number;
   /** Periodic console flush interval; 0 turns it off (default 3600: see the wear arithmetic in pstore/console.ts). */
   consoleFlushSeconds?: number;
-  /** pmsg rate limit (default 10 per minute). */
+  /** pmsg rate limit: at most this many messages in any 60 s (default 10). */
   pmsgPerMinute?: number;
   /** "raw" turns compression off; the only other choice is the codec built into the bundle. */
   codec?: CodecName;

@@ -373,7 +373,7 @@ export async function benchDevice(options: { bangle?: string } = {}): Promise<De
       flatFigure(
         `${FLAT_COUNT.toLocaleString("en-US")} pmsg + traced calls + console lines`,
         flatAll,
-        `pmsgPerMinute ${FLAT_COUNT}, so that they pass: the rate limiter keeps the uptime of each message of the last minute, up to pmsgPerMinute of them (compare the run without pmsg)`,
+        `pmsgPerMinute ${FLAT_COUNT}, so that they pass (compare the run without pmsg)`,
       ),
       flatFigure(`${FLAT_COUNT.toLocaleString("en-US")} traced calls + console lines (no pmsg)`, flatNoPmsg, ""),
       { label: "PUCKJS resident module, minified", unit: "bytes", empty: puckModule, target: { max: 10240, text: "≤ 10 KB" }, note: "npm run build, PUCKJS defaults" },
