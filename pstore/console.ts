@@ -13,7 +13,7 @@
 
 import { Flag, Reason, RecordType } from "./format";
 import { FrontendContext, saveRecord } from "./frontend";
-import { textToBytes } from "./codec";
+import { joinBytes, textToBytes } from "./codec";
 
 /** A closure rather than a class: in the resident module every `this.` costs bytes. */
 export interface ConsoleRing {
@@ -26,8 +26,9 @@ export interface ConsoleRing {
   /** Bytes not yet flushed. */
   pending(): number;
   /**
-   * The last `max` bytes (at most the ring size), oldest first, in a new array. `lost` tells whether more than
-   * that was printed since `from` (a `written` value), i.e. the copy does not reach back to `from`.
+   * The last `max` bytes (at most the ring size), oldest first: a view of the ring while they do not wrap (valid
+   * until the next append: the crash path and the flush use it at once), else a new array. `lost` tells whether
+   * more than that was printed since `from` (a `written` value), i.e. the bytes do not reach back to `from`.
    */
   tail(max: number, from: number): { bytes: Uint8Array; lost: boolean };
 }
@@ -69,14 +70,8 @@ export function createConsoleRing(size: number, mirror?: (chunk: Uint8Array) => 
       const since = (ring.written - from) >>> 0;
       let n = since < size ? since : size;
       if (n > max) n = max;
-      const out = new Uint8Array(n);
       const first = (head - n + size) % size;
-      if (first + n <= size) out.set(bytes.subarray(first, first + n));
-      else {
-        out.set(bytes.subarray(first));
-        out.set(bytes.subarray(0, head), size - first);
-      }
-      return { bytes: out, lost: since > n };
+      return { bytes: first + n <= size ? bytes.subarray(first, first + n) : joinBytes(bytes.subarray(first), bytes.subarray(0, head)), lost: since > n };
     },
   };
   return ring;

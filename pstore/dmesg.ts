@@ -8,7 +8,7 @@
 
 import { Flag, Reason, RecordType } from "./format";
 import type { ConsoleRing } from "./console";
-import { textToBytes } from "./codec";
+import { joinBytes } from "./codec";
 import { FrontendContext, saveRecord } from "./frontend";
 
 const CONSOLE_SEPARATOR = "\n--- console ---\n";
@@ -35,10 +35,6 @@ export function dumpDmesg(ctx: FrontendContext, ring: ConsoleRing, headlineMax: 
     headline = headline.substr(0, headlineMax);
     flags = Flag.Truncated;
   }
-  const tail = ring.tail(ring.bytes.length, 0);
-  const head = headline + CONSOLE_SEPARATOR;
-  const payload = new Uint8Array(head.length + tail.bytes.length);
-  textToBytes(head, payload, 0);
-  payload.set(tail.bytes, head.length);
+  const payload = joinBytes(headline + CONSOLE_SEPARATOR, ring.tail(ring.bytes.length, 0).bytes);
   return saveRecord(ctx, RecordType.Dmesg, reason, payload, true, flags);
 }

@@ -65,7 +65,9 @@ export function storagePages(storage: StorageHal, pageCount: number, size: numbe
       return out;
     },
     program: function (i, off, data) {
-      if (absent(i)) storage.create(PAGE_FILE_PREFIX + i, size);
+      // A page's first program is its page header, at 0: only then can the file be missing (each check is a
+      // search of Storage, and a record takes three programs).
+      if (!off && absent(i)) storage.create(PAGE_FILE_PREFIX + i, size);
       storage.write(PAGE_FILE_PREFIX + i, off, data);
     },
     erase: function (i) {

@@ -63,7 +63,8 @@ interface EspruinoMemory {
 interface EspruinoE {
   /** Standard CRC-32, unsigned. */
   CRC32(data: Uint8Array | string | ArrayBuffer): number;
-  toUint8Array(data: string | ArrayBuffer | Uint8Array | number[]): Uint8Array;
+  /** Every argument's bytes, one after the other, in one new array. */
+  toUint8Array(...data: Array<string | ArrayBuffer | Uint8Array | number[]>): Uint8Array;
   toString(data: Uint8Array | ArrayBuffer | number[]): string;
   toArrayBuffer(data: string): ArrayBuffer;
   on(event: "kill" | "init", callback: () => void): void;
