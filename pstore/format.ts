@@ -115,7 +115,8 @@ export function encodeRecord(crc: Crc32, h: RecordHeader, payload: Uint8Array): 
   const last = w.length - 1;
   w[0] = RECORD_MAGIC;
   w[1] = FORMAT_VERSION | (h.type << 8) | (h.reason << 16) | (h.codec << 24);
-  w[2] = h.flags | (h.part << 8) | (h.parts << 16) | ((RECORD_HEADER_SIZE / 4) << 24);
+  // Byte 11: the header's length in words.
+  w[2] = h.flags | (h.part << 8) | (h.parts << 16) | (RECORD_HEADER_SIZE << 22);
   w[3] = h.seq;
   w[4] = h.boot;
   w[5] = h.time;
@@ -124,7 +125,7 @@ export function encodeRecord(crc: Crc32, h: RecordHeader, payload: Uint8Array): 
   w[8] = h.originalLength;
   // The CRC fields and the erase mark read unprogrammed while the record CRC is taken; so does the padding after
   // the payload, whose word the payload's last bytes then overwrite.
-  w[9] = w[10] = w[11] = w[last - 1] = 0xffffffff;
+  w[9] = w[10] = w[11] = w[last - 1] = -1;
   w[last] = COMMIT_WORD;
   img.set(payload, RECORD_HEADER_SIZE);
   w[10] = crc(img.subarray(0, RECORD_HEADER_SIZE + n));
@@ -133,11 +134,12 @@ export function encodeRecord(crc: Crc32, h: RecordHeader, payload: Uint8Array): 
 }
 
 /**
- * `b` as little-endian words (every Espruino target and the host are little-endian), so that a field is one store:
- * on the interpreter a putU32() call costs some 120,000 instructions and a fill() some 1,800 per byte.
+ * A new array `b` as little-endian words (every Espruino target and the host are little-endian), so that a field is
+ * one store (-1 stores 0xFFFFFFFF): on the interpreter a putU32() call costs some 120,000 instructions and a fill()
+ * some 1,800 per byte.
  */
 function words(b: Uint8Array): Uint32Array {
-  return new Uint32Array(b.buffer, b.byteOffset, b.length / 4);
+  return new Uint32Array(b.buffer);
 }
 
 /** Just the 48-byte header of a record with the given payload (header CRC and record CRC filled). */

@@ -423,17 +423,18 @@ export function createZonedBackend(
     const keepFirst = z.policy_ === Policy.KeepFirst;
     if (parts > z.parts_) throw new Error("zone " + z.name_ + ": " + n + " bytes is larger than the zone holds (" + z.parts_ * max + ")");
     // Keep-first (and crash writes anywhere) must not start a multi-part record that cannot be finished.
-    if (pagesNeeded(z, n, parts) > emptyCount(z) && (crash || (keepFirst && reclaimable(z, undefined) < 0))) return dropped(z, req, n);
+    // A record that fits the current page needs no count of the empty ones (on the interpreter, a loop over pages).
+    const need = crash || keepFirst ? pagesNeeded(z, n, parts) : 0;
+    if (need && need > emptyCount(z) && (crash || reclaimable(z, undefined) < 0)) return dropped(z, req, n);
     // The pages holding the parts written so far: protected from the policy until the record is whole.
     const done: number[] = [];
     let seq = 0;
     for (let k = 0; k < parts; k++) {
       const chunk = payload.subarray(k * max, Math.min(n, (k + 1) * max));
       const len = recordSize(chunk.length);
-      // The last part of a keep-first or priority record leaves room for a drop marker when no page is left.
-      const keep = z.policy_ !== Policy.Ring && k === parts - 1 && !emptyCount(z) ? RECORD_OVERHEAD : 0;
       let i = z.cur_;
-      if (i < 0 || !fits(i, len + keep)) {
+      // The last part of a keep-first or priority record leaves room for a drop marker when no page is left.
+      if (i < 0 || !fits(i, len) || (z.policy_ !== Policy.Ring && k === parts - 1 && !fits(i, len + RECORD_OVERHEAD) && !emptyCount(z))) {
         i = acquire(z, crash, req.reason, done);
         if (i < 0) return dropped(z, req, n);
       }
