@@ -16,10 +16,17 @@ import {
   seqNewer,
   typeFromName,
 } from "./format";
-import { INDEX_WORDS, Mark, PageState, Policy, Zone, ZoneState, ZonedBackend, complete, ixPage, ixSeq, ixPush } from "./zone";
+import { INDEX_WORDS, Mark, PAGE_SPAN, PageState, Policy, Zone, ZoneState, ZonedBackend, complete, ixPush, ixSeq } from "./zone";
 
-/** Bytes read at a time when checking that a page is blank (a whole page could be a 128 KB sector). */
-const BLANK_CHUNK = 1024;
+/**
+ * Bytes of a page read at a time by the scan (a whole page could be a 128 KB sector): a small page in one read, its
+ * headers and records then views of it, where a read each would cost a Storage lookup and a copy.
+ */
+const SCAN_WINDOW = 1024;
+
+const HALF = 0x80000000;
+/** A prime: a stride through any array whose length it does not divide visits every element once. */
+const SCATTER = 65521;
 
 /** Whether one of the first `count` zones (already sorted by sortIndex with `next`) indexes sequence number `seq`. */
 function indexed(zones: Zone[], count: number, seq: number, next: number): boolean {
@@ -38,7 +45,6 @@ function indexed(zones: Zone[], count: number, seq: number, next: number): boole
   return false;
 }
 
-const HALF = 0x80000000;
 
 /**
  * Sorts a[0, n) as unsigned numbers with the interpreter's own sort. Espruino's sort of an integer typed array
@@ -105,12 +111,55 @@ function sortIndex(zones: Zone[], y: number, next: number): void {
 }
 
 /**
+ * Orders the index of every zone (sortIndex), unless it is in order already: every zone's sequence numbers rising
+ * from `next` in medium order and no number indexed twice on the medium, which is what a store the writer wrote
+ * holds. That check is a pass over the index and one native sort, where sortIndex costs the interpreter a binary
+ * search per part.
+ */
+function orderIndexes(zones: Zone[], next: number): void {
+  let total = 0;
+  for (let y = 0; y < zones.length; y++) total += zones[y].n_;
+  // Ages (how far back from next), falling in medium order within each zone and all below 2^31 when in order, so
+  // the interpreter's sort takes them as they are (sortUint32). They are scattered over the array by a stride prime
+  // to its length: its sort is a quicksort, some ten times slower on runs already in order (callgrind).
+  const ages = new Uint32Array(total);
+  const stride = total % SCATTER ? SCATTER : 1;
+  let at = 0;
+  let ordered = true;
+  for (let y = 0; y < zones.length; y++) {
+    const ix = zones[y].ix_;
+    let last = HALF;
+    for (let w = 0; w < zones[y].n_ * INDEX_WORDS; w += INDEX_WORDS) {
+      const age = (next - 1 - ix[w]) >>> 0;
+      if (age >= last) ordered = false;
+      last = ages[(at++ * stride) % total] = age;
+    }
+  }
+  if (ordered) {
+    ages.sort();
+    for (let k = 1; k < total; k++) if (ages[k] === ages[k - 1]) ordered = false;
+  }
+  if (!ordered) for (let y = 0; y < zones.length; y++) sortIndex(zones, y, next);
+}
+
+/**
  * 1 + the newest of `seqs` on the 32-bit circle: the number just before the largest gap between them. When all lie
  * within 2^31 of each other (all the writer produces) that is the serial-arithmetic newest; with forged numbers
  * spread around the circle it is the start that runs longest before reusing a number on the medium. 1 when empty.
  */
 function nextSeqAfter(seqs: Uint32Array, n: number): number {
   if (!n) return 1;
+  // All within half the circle of the first (all the writer produces): the largest gap is the rest of the circle,
+  // after the one farthest ahead. One pass, no sort.
+  const s0 = seqs[0];
+  let ahead = 0;
+  let behind = 0;
+  for (let k = 1; k < n; k++) {
+    const d = (seqs[k] - s0) | 0;
+    if (d > ahead) ahead = d;
+    else if (d < behind) behind = d;
+  }
+  if (ahead - behind < HALF) return (s0 + ahead + 1) >>> 0;
   sortUint32(seqs, n);
   let top = seqs[n - 1];
   let gap = (seqs[0] - top) >>> 0;
@@ -123,12 +172,17 @@ function nextSeqAfter(seqs: Uint32Array, n: number): number {
   return (top + 1) >>> 0;
 }
 
-/** True when page i holds a part of a complete record of z. */
+/**
+ * True when page i holds a part of a complete record of z: a part k on page i whose record starts at k less its
+ * part number. The index is read directly: a helper call per part would cost the interpreter more than the loop.
+ */
 function holdsLive(z: Zone, i: number): boolean {
-  for (let k = 0; k < z.n_; ) {
-    const n = complete(z, k);
-    for (let j = k; j < k + n; j++) if (ixPage(z, j) === i) return true;
-    k += n || 1;
+  const ix = z.ix_;
+  for (let k = 0; k < z.n_; k++) {
+    const w = k * INDEX_WORDS;
+    if (Math.floor(ix[w + 2] / PAGE_SPAN) !== i) continue;
+    const first = k - ((ix[w + 3] >>> 16) & 255);
+    if (first >= 0 && complete(z, first) > k - first) return true;
   }
   return false;
 }
@@ -176,21 +230,30 @@ export function addZoneOpen(b: ZonedBackend): void {
       }
       seqs[seqCount++] = q;
     };
-    const noteBoot = function (n: number): void {
-      if (n > maxBoot) maxBoot = n;
-    };
     // Bytes are erased (0xFF) when their CRC is that of as many bytes of `ff`: two native calls rather than a loop
     // over bytes in JavaScript, with `ff` filled once per scan (a fill is itself a loop in the interpreter).
-    const ff = new Uint8Array(BLANK_CHUNK);
+    const ff = new Uint8Array(SCAN_WINDOW);
     ff.fill(255);
-    /** `b` is at most BLANK_CHUNK bytes long. */
+    /** `b` is at most SCAN_WINDOW bytes long. */
     const isErased = function (b: Uint8Array): boolean {
       return crc(b) === crc(ff.subarray(0, b.length));
+    };
+    let win: Uint8Array = new Uint8Array(0);
+    let winPage = -1;
+    let winFrom = 0;
+    /** Bytes [off, off + len) of page i: a view of the window read last, or of a new one read from off. */
+    const bytes = function (i: number, off: number, len: number): Uint8Array {
+      if (i !== winPage || off < winFrom || off + len > winFrom + win.length) {
+        win = dev.read(i, off, Math.max(len, Math.min(SCAN_WINDOW, size(i) - off)));
+        winPage = i;
+        winFrom = off;
+      }
+      return win.subarray(off - winFrom, off - winFrom + len);
     };
     /** True when page i is all 0xFF from `from` on. */
     const blank = function (i: number, from: number): boolean {
       const n = size(i);
-      for (let off = from; off < n; off += BLANK_CHUNK) if (!isErased(dev.read(i, off, Math.min(BLANK_CHUNK, n - off)))) return false;
+      for (let off = from; off < n; off += SCAN_WINDOW) if (!isErased(bytes(i, off, Math.min(SCAN_WINDOW, n - off)))) return false;
       return true;
     };
 
@@ -204,7 +267,7 @@ export function addZoneOpen(b: ZonedBackend): void {
         state[i] = PageState.Blank;
         return;
       }
-      const ph = decodePageHeader(dev.read(i, 0, PAGE_HEADER_SIZE), crc);
+      const ph = decodePageHeader(bytes(i, 0, PAGE_HEADER_SIZE), crc);
       if (!ph) {
         state[i] = blank(i, 0) ? PageState.Blank : PageState.Damaged;
         return;
@@ -212,16 +275,17 @@ export function addZoneOpen(b: ZonedBackend): void {
       state[i] = PageState.Ready;
       erases[i] = ph.eraseCount;
       noteSeq((ph.seqMark - 1) >>> 0);
-      noteBoot(ph.bootMark);
+      if (ph.bootMark > maxBoot) maxBoot = ph.bootMark;
       let off = PAGE_HEADER_SIZE;
       while (off + RECORD_OVERHEAD <= n) {
-        const hb = dev.read(i, off, RECORD_HEADER_SIZE);
-        if (isErased(hb)) {
+        const hb = bytes(i, off, RECORD_HEADER_SIZE);
+        const h = decodeRecordHeader(hb, crc);
+        // A header decodes only when its magic is there, so only bytes that are not one need the erased check.
+        if (!h && isErased(hb)) {
           // Free space only if blank to the end: a write must never land on bytes someone else programmed.
           if (!blank(i, off + RECORD_HEADER_SIZE)) off = n;
           break;
         }
-        const h = decodeRecordHeader(hb, crc);
         // A length beyond the page is as untrustworthy as a bad CRC (and would overflow recordSize).
         const len = h && h.storedLength <= n ? recordSize(h.storedLength) : n + 1;
         if (!h || off + len > n) {
@@ -230,7 +294,7 @@ export function addZoneOpen(b: ZonedBackend): void {
           // there, the scan goes on from there. Otherwise nothing behind it can be trusted: the page is full.
           const next = off + RECORD_HEADER_SIZE;
           if (next + RECORD_OVERHEAD <= n) {
-            const nb = dev.read(i, next, RECORD_HEADER_SIZE);
+            const nb = bytes(i, next, RECORD_HEADER_SIZE);
             if (isErased(nb) || decodeRecordHeader(nb, crc)) {
               off = next;
               continue;
@@ -240,11 +304,11 @@ export function addZoneOpen(b: ZonedBackend): void {
           break;
         }
         noteSeq(h.seq);
-        noteBoot(h.boot);
+        if (h.boot > maxBoot) maxBoot = h.boot;
         if (firstSeq[i] === Mark.NoRecord) firstSeq[i] = h.seq;
         // Copies (copied data repeats a sequence number) are indexed here and dropped by the sort, which keeps the
         // first in medium order; erasing the record finds the others on the medium.
-        if (!h.erased && recordIntact(crc, dev.read(i, off, len), h)) ixPush(z, h, i, off);
+        if (!h.erased && recordIntact(crc, bytes(i, off, len), h)) ixPush(z, h, i, off);
         off += len;
       }
       end[i] = off;
@@ -267,10 +331,9 @@ export function addZoneOpen(b: ZonedBackend): void {
       return empty;
     };
 
-    /** Orders the index of zone y (once every zone is scanned and the next sequence number known); picks its current page. */
+    /** Picks the current page of zone y, once every zone is scanned and its index in order. */
     const settle = function (y: number, empty: number): void {
       const z = s.zones_[y];
-      sortIndex(s.zones_, y, s.nextSeq_);
       // A ring or priority zone without an empty page gets its spare back when idle erases a page holding no live
       // record. If that page is the current one, a write into it first would leave the zone with no spare and
       // nothing to reclaim (and the next boot would give up the oldest page): the next write takes a page instead.
@@ -302,6 +365,7 @@ export function addZoneOpen(b: ZonedBackend): void {
     const empties: number[] = [];
     for (let y = 0; y < s.zones_.length; y++) empties.push(scan(s.zones_[y]));
     s.nextSeq_ = nextSeqAfter(seqs, seqCount);
+    orderIndexes(s.zones_, s.nextSeq_);
     for (let y = 0; y < s.zones_.length; y++) settle(y, empties[y]);
     b.types = types;
     b.set_(s);

@@ -68,10 +68,6 @@ export function ixPage(z: Zone, k: number): number {
 export function ixOff(z: Zone, k: number): number {
   return z.ix_[k * INDEX_WORDS + 2] % PAGE_SPAN;
 }
-/** Byte `b` of the info word: 0 type, 1 reason, 2 part, 3 parts. */
-export function ixInfo(z: Zone, k: number, b: number): number {
-  return (z.ix_[k * INDEX_WORDS + 3] >>> (b * 8)) & 255;
-}
 
 /** Appends an intact part at page i, offset off to the index. */
 export function ixPush(z: Zone, h: RecordHeader, i: number, off: number): void {
@@ -122,12 +118,13 @@ type RecordFields = Pick<RecordHeader, "type" | "reason" | "codec" | "flags" | "
 export function complete(z: Zone, k: number): number {
   const ix = z.ix_;
   const w = k * INDEX_WORDS;
-  const parts = ixInfo(z, k, 3);
-  if (ixInfo(z, k, 2) || k + parts > z.n_) return 0;
+  const info = ix[w + 3];
+  const parts = info >>> 24;
+  if ((info >>> 16) & 255 || k + parts > z.n_) return 0;
   for (let j = 1; j < parts; j++) {
     const p = w + j * INDEX_WORDS;
     // The same type and part count, part j, the next sequence number and the same boot.
-    if (((ix[p + 3] ^ ix[w + 3]) & 0xff0000ff) || ixInfo(z, k + j, 2) !== j || ix[p] !== ((ix[w] + j) >>> 0) || ix[p + 1] !== ix[w + 1]) return 0;
+    if (((ix[p + 3] ^ info) & 0xff0000ff) || ((ix[p + 3] >>> 16) & 255) !== j || ix[p] !== ((ix[w] + j) >>> 0) || ix[p + 1] !== ix[w + 1]) return 0;
   }
   return parts;
 }
@@ -205,11 +202,14 @@ export function createZonedBackend(
   function minReasons(z: Zone, protect: number[] | undefined): Int16Array {
     const m = new Int16Array(z.end_);
     m.fill(Mark.NotLive);
+    const ix = z.ix_;
     for (let k = 0; k < z.n_; ) {
       const n = complete(z, k);
-      for (let j = k; j < k + n; j++) {
-        const p = ixPage(z, j);
-        if (ixInfo(z, j, 1) < m[p]) m[p] = ixInfo(z, j, 1);
+      // The index read directly (page and reason words): it runs at every idle pass, over every part.
+      for (let w = k * INDEX_WORDS; w < (k + n) * INDEX_WORDS; w += INDEX_WORDS) {
+        const p = Math.floor(ix[w + 2] / PAGE_SPAN);
+        const r = (ix[w + 3] >>> 8) & 255;
+        if (r < m[p]) m[p] = r;
       }
       k += n || 1;
     }
