@@ -153,17 +153,16 @@ export function encodeRecordHeader(crc: Crc32, h: RecordHeader, payload: Uint8Ar
  */
 export function decodeRecordHeader(b: Uint8Array, crc: Crc32): DecodedRecordHeader | undefined {
   if (b.length < RECORD_HEADER_SIZE) return undefined;
-  const w = wordsOf(b, RECORD_HEADER_SIZE / 4);
-  if (w[0] !== RECORD_MAGIC || b[4] !== FORMAT_VERSION) return undefined;
-  if (b[11] !== RECORD_HEADER_SIZE / 4 || b[10] < 1 || b[9] >= b[10] || b[5] < 1) return undefined;
-  if ((crc(b.subarray(0, HEADER_CRC_OFFSET)) >>> 0) !== w[9]) return undefined;
+  const a = aligned(b.subarray(0, RECORD_HEADER_SIZE));
+  const w = wordsOf(a);
+  if (!isRecordHeader(crc, a, w, 0)) return undefined;
   return {
-    type: b[5],
-    reason: b[6],
-    codec: b[7],
-    flags: b[8],
-    part: b[9],
-    parts: b[10],
+    type: a[5],
+    reason: a[6],
+    codec: a[7],
+    flags: a[8],
+    part: a[9],
+    parts: a[10],
     seq: w[3],
     boot: w[4],
     time: w[5],
@@ -176,32 +175,59 @@ export function decodeRecordHeader(b: Uint8Array, crc: Crc32): DecodedRecordHead
 }
 
 /**
- * The first `count` little-endian words of `b`: a view of it when it starts on a word boundary (a device read
- * always does), else of a copy. Reading a field from a view is one load where a getU32() call costs the interpreter
- * some 120,000 instructions.
+ * Whether the 48 bytes of `b` from `o` (a multiple of 4, inside b) are a record header: magic, version, header
+ * length, part numbers, type and header CRC hold. `w` is b's words (wordsOf): the boot scan checks every header on
+ * the medium in place, without a call per field.
  */
-function wordsOf(b: Uint8Array, count: number): Uint32Array {
-  const a = b.byteOffset & 3 ? new Uint8Array(b.subarray(0, count * 4)) : b;
-  return new Uint32Array(a.buffer, a.byteOffset, count);
+export function isRecordHeader(crc: Crc32, b: Uint8Array, w: Uint32Array, o: number): boolean {
+  return (
+    w[o >> 2] === RECORD_MAGIC &&
+    b[o + 4] === FORMAT_VERSION &&
+    b[o + 11] === RECORD_HEADER_SIZE / 4 &&
+    b[o + 10] >= 1 &&
+    b[o + 9] < b[o + 10] &&
+    b[o + 5] >= 1 &&
+    crc(b.subarray(o, o + HEADER_CRC_OFFSET)) >>> 0 === w[(o >> 2) + HEADER_CRC_OFFSET / 4]
+  );
+}
+
+/** `b` itself when it starts on a word boundary (a device read always does), else a copy that does. */
+export function aligned(b: Uint8Array): Uint8Array {
+  return b.byteOffset & 3 ? new Uint8Array(b) : b;
 }
 
 /**
- * Record CRC of a whole record image `img` (header, payload, padding, commit) as read from the media: CRC-32 of
- * bytes 0..35, twelve 0xFF bytes, then the payload. Bytes 36..47 are set to 0xFF for the CRC and put back after, so
- * `img` is left as it was.
+ * The little-endian words of `b` (aligned), as a view: reading a field is one load where a getU32() call costs
+ * the interpreter some 120,000 instructions.
  */
-export function recordCrc(crc: Crc32, img: Uint8Array, storedLength: number): number {
-  const n = RECORD_HEADER_SIZE + storedLength;
-  const b = img.byteOffset & 3 ? new Uint8Array(img.subarray(0, n)) : img;
-  const w = new Uint32Array(b.buffer, b.byteOffset + HEADER_CRC_OFFSET, 3);
-  const saved = [w[0], w[1], w[2]];
-  w[0] = w[1] = w[2] = -1;
-  const value = crc(b.subarray(0, n)) >>> 0;
-  w.set(saved);
+export function wordsOf(b: Uint8Array): Uint32Array {
+  return new Uint32Array(b.buffer, b.byteOffset, b.length >> 2);
+}
+
+/**
+ * Record CRC of the record at byte `o` of `b` (words `w`, o a multiple of 4): CRC-32 of header bytes 0..35, twelve
+ * 0xFF bytes, then the payload. Bytes 36..47 are set to 0xFF for the CRC and put back after, so `b` is left as it was.
+ */
+export function recordCrcAt(crc: Crc32, b: Uint8Array, w: Uint32Array, o: number, storedLength: number): number {
+  const q = (o + HEADER_CRC_OFFSET) >> 2;
+  const a = w[q];
+  const c = w[q + 1];
+  const d = w[q + 2];
+  w[q] = w[q + 1] = w[q + 2] = -1;
+  const value = crc(b.subarray(o, o + RECORD_HEADER_SIZE + storedLength)) >>> 0;
+  w[q] = a;
+  w[q + 1] = c;
+  w[q + 2] = d;
   return value;
 }
 
-/** Whether a record image (length recordSize(h.storedLength)) is complete: record CRC and commit word hold. */
+/** Record CRC of a whole record image `img` (header, payload, padding, commit) as read from the media. */
+export function recordCrc(crc: Crc32, img: Uint8Array, storedLength: number): number {
+  const b = aligned(img.subarray(0, RECORD_HEADER_SIZE + storedLength));
+  return recordCrcAt(crc, b, wordsOf(b), 0, storedLength);
+}
+
+/** Whether a record image (length recordSize(h.storedLength), h its header) is complete: record CRC and commit word hold. */
 export function recordIntact(crc: Crc32, img: Uint8Array, h: DecodedRecordHeader): boolean {
   return img.length === recordSize(h.storedLength) && getU32(img, img.length - 4) === COMMIT_WORD && recordCrc(crc, img, h.storedLength) === h.recordCrc;
 }
@@ -221,7 +247,7 @@ export function encodePageHeader(crc: Crc32, p: PageHeader): Uint8Array {
 
 export function decodePageHeader(b: Uint8Array, crc: Crc32): PageHeader | undefined {
   if (b.length < PAGE_HEADER_SIZE) return undefined;
-  const w = wordsOf(b, PAGE_HEADER_SIZE / 4);
+  const w = wordsOf(aligned(b.subarray(0, PAGE_HEADER_SIZE)));
   if (w[0] !== PAGE_MAGIC || b[4] !== FORMAT_VERSION || (crc(b.subarray(0, 20)) >>> 0) !== w[5]) return undefined;
   return { eraseCount: w[2], seqMark: w[3], bootMark: w[4] };
 }

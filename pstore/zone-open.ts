@@ -5,16 +5,21 @@
 
 import { POLICY_NAMES } from "../boards/zone-check";
 import {
+  ERASE_MARK_OFFSET,
   PAGE_HEADER_SIZE,
   RECORD_HEADER_SIZE,
   RECORD_OVERHEAD,
   RecordType,
+  COMMIT_WORD,
+  RECORD_CRC_OFFSET,
+  aligned,
   decodePageHeader,
-  decodeRecordHeader,
-  recordIntact,
+  isRecordHeader,
+  recordCrcAt,
   recordSize,
   seqNewer,
   typeFromName,
+  wordsOf,
 } from "./format";
 import { INDEX_WORDS, Mark, PAGE_SPAN, PageState, Policy, Zone, ZoneState, ZonedBackend, complete, ixPush, ixSeq } from "./zone";
 
@@ -27,6 +32,13 @@ const SCAN_WINDOW = 1024;
 const HALF = 0x80000000;
 /** A prime: a stride through any array whose length it does not divide visits every element once. */
 const SCATTER = 65521;
+
+/** A copy of `a` twice as long. */
+function doubled(a: Uint32Array): Uint32Array {
+  const grown = new Uint32Array(a.length * 2);
+  grown.set(a);
+  return grown;
+}
 
 /** Whether one of the first `count` zones (already sorted by sortIndex with `next`) indexes sequence number `seq`. */
 function indexed(zones: Zone[], count: number, seq: number, next: number): boolean {
@@ -215,20 +227,12 @@ export function addZoneOpen(b: ZonedBackend): void {
     const firstSeq = s.firstSeq_;
     const types: RecordType[] = [];
     /** Every sequence number on the medium (FORMAT.md "Sequence and boot counters at boot"): seqCount of them. */
-    let seqs = new Uint32Array(64);
+    let seqs: Uint32Array = new Uint32Array(64);
     let seqCount = 0;
     maxBoot = 0;
 
     const size = function (i: number): number {
       return dev.pageSize(i);
-    };
-    const noteSeq = function (q: number): void {
-      if (seqCount === seqs.length) {
-        const grown = new Uint32Array(seqCount * 2);
-        grown.set(seqs);
-        seqs = grown;
-      }
-      seqs[seqCount++] = q;
     };
     // Bytes are erased (0xFF) when their CRC is that of as many bytes of `ff`: two native calls rather than a loop
     // over bytes in JavaScript, with `ff` filled once per scan (a fill is itself a loop in the interpreter).
@@ -239,22 +243,43 @@ export function addZoneOpen(b: ZonedBackend): void {
       return crc(b) === crc(ff.subarray(0, b.length));
     };
     let win: Uint8Array = new Uint8Array(0);
+    let words: Uint32Array = new Uint32Array(0);
     let winPage = -1;
     let winFrom = 0;
-    /** Bytes [off, off + len) of page i: a view of the window read last, or of a new one read from off. */
-    const bytes = function (i: number, off: number, len: number): Uint8Array {
+    /** Makes the window hold bytes [off, off + len) of page i, reading a new one from off if it does not; their place in it. */
+    const cover = function (i: number, off: number, len: number): number {
       if (i !== winPage || off < winFrom || off + len > winFrom + win.length) {
-        win = dev.read(i, off, Math.max(len, Math.min(SCAN_WINDOW, size(i) - off)));
+        win = aligned(dev.read(i, off, Math.max(len, Math.min(SCAN_WINDOW, size(i) - off))));
+        words = wordsOf(win);
         winPage = i;
         winFrom = off;
       }
-      return win.subarray(off - winFrom, off - winFrom + len);
+      return off - winFrom;
+    };
+    const bytes = function (i: number, off: number, len: number): Uint8Array {
+      const o = cover(i, off, len);
+      return win.subarray(o, o + len);
     };
     /** True when page i is all 0xFF from `from` on. */
     const blank = function (i: number, from: number): boolean {
       const n = size(i);
       for (let off = from; off < n; off += SCAN_WINDOW) if (!isErased(bytes(i, off, Math.min(SCAN_WINDOW, n - off)))) return false;
       return true;
+    };
+
+    /**
+     * Where the scan of page i (n bytes) goes on from bytes at off that do not start a record within the page: -1
+     * when they are free space (erased, and blank to the end: a write must never land on bytes someone else
+     * programmed), else n (the page is full) or off + 48. A header that fails its CRC has no length to trust. A write
+     * torn while its header (bytes 0..43, one program) went in leaves everything from off+48 untouched, so when blank
+     * space or a valid header follows there, the scan goes on from there. Otherwise nothing behind it can be trusted.
+     */
+    const afterBad = function (i: number, off: number, n: number): number {
+      if (isErased(bytes(i, off, RECORD_HEADER_SIZE))) return blank(i, off + RECORD_HEADER_SIZE) ? -1 : n;
+      const next = off + RECORD_HEADER_SIZE;
+      if (next + RECORD_OVERHEAD > n) return n;
+      const p = cover(i, next, RECORD_HEADER_SIZE);
+      return isErased(win.subarray(p, p + RECORD_HEADER_SIZE)) || isRecordHeader(crc, win, words, p) ? next : n;
     };
 
     const scanPage = function (z: Zone, i: number): void {
@@ -274,41 +299,37 @@ export function addZoneOpen(b: ZonedBackend): void {
       }
       state[i] = PageState.Ready;
       erases[i] = ph.eraseCount;
-      noteSeq((ph.seqMark - 1) >>> 0);
+      if (seqCount === seqs.length) seqs = doubled(seqs);
+      seqs[seqCount++] = (ph.seqMark - 1) >>> 0;
       if (ph.bootMark > maxBoot) maxBoot = ph.bootMark;
       let off = PAGE_HEADER_SIZE;
       while (off + RECORD_OVERHEAD <= n) {
-        const hb = bytes(i, off, RECORD_HEADER_SIZE);
-        const h = decodeRecordHeader(hb, crc);
-        // A header decodes only when its magic is there, so only bytes that are not one need the erased check.
-        if (!h && isErased(hb)) {
-          // Free space only if blank to the end: a write must never land on bytes someone else programmed.
-          if (!blank(i, off + RECORD_HEADER_SIZE)) off = n;
-          break;
-        }
+        // Headers and records are checked in place in the window, a header's fields read from its words; what
+        // does not hold a record is left to afterBad, out of the loop, which the interpreter reads at every pass.
+        let o = cover(i, off, RECORD_HEADER_SIZE);
+        const stored = words[(o >> 2) + 7];
         // A length beyond the page is as untrustworthy as a bad CRC (and would overflow recordSize).
-        const len = h && h.storedLength <= n ? recordSize(h.storedLength) : n + 1;
-        if (!h || off + len > n) {
-          // A header that fails its CRC has no length to trust. A write torn while its header (bytes 0..43, one
-          // program) went in leaves everything from off+48 untouched, so when blank space or a valid header follows
-          // there, the scan goes on from there. Otherwise nothing behind it can be trusted: the page is full.
-          const next = off + RECORD_HEADER_SIZE;
-          if (next + RECORD_OVERHEAD <= n) {
-            const nb = bytes(i, next, RECORD_HEADER_SIZE);
-            if (isErased(nb) || decodeRecordHeader(nb, crc)) {
-              off = next;
-              continue;
-            }
-          }
-          off = n;
-          break;
+        const len = isRecordHeader(crc, win, words, o) && stored <= n ? recordSize(stored) : n + 1;
+        if (off + len > n) {
+          const next = afterBad(i, off, n);
+          if (next < 0) break;
+          off = next;
+          continue;
         }
-        noteSeq(h.seq);
-        if (h.boot > maxBoot) maxBoot = h.boot;
-        if (firstSeq[i] === Mark.NoRecord) firstSeq[i] = h.seq;
+        if (o + len > win.length) o = cover(i, off, len);
+        const q = o >> 2;
+        const seq = words[q + 3];
+        const boot = words[q + 4];
+        if (seqCount === seqs.length) seqs = doubled(seqs);
+        seqs[seqCount++] = seq;
+        if (boot > maxBoot) maxBoot = boot;
+        if (firstSeq[i] === Mark.NoRecord) firstSeq[i] = seq;
         // Copies (copied data repeats a sequence number) are indexed here and dropped by the sort, which keeps the
-        // first in medium order; erasing the record finds the others on the medium.
-        if (!h.erased && recordIntact(crc, bytes(i, off, len), h)) ixPush(z, h, i, off);
+        // first in medium order; erasing the record finds the others on the medium. Indexed when not erased, its
+        // commit word and record CRC holding; the index's info word is the header's type and reason (bytes 5, 6)
+        // and part and parts (bytes 9, 10).
+        if (words[q + ERASE_MARK_OFFSET / 4] === 0xffffffff && words[q + (len >> 2) - 1] === COMMIT_WORD && recordCrcAt(crc, win, words, o, stored) === words[q + RECORD_CRC_OFFSET / 4])
+          ixPush(z, seq, boot, i * PAGE_SPAN + off, ((words[q + 1] >>> 8) & 0xffff) | ((words[q + 2] & 0xffff00) << 8));
         off += len;
       }
       end[i] = off;

@@ -69,8 +69,8 @@ export function ixOff(z: Zone, k: number): number {
   return z.ix_[k * INDEX_WORDS + 2] % PAGE_SPAN;
 }
 
-/** Appends an intact part at page i, offset off to the index. */
-export function ixPush(z: Zone, h: RecordHeader, i: number, off: number): void {
+/** Appends an intact part to the index: its words (INDEX_WORDS) `seq`, `boot`, `where` (page * PAGE_SPAN + offset) and `info`. */
+export function ixPush(z: Zone, seq: number, boot: number, where: number, info: number): void {
   let ix = z.ix_;
   const at = z.n_ * INDEX_WORDS;
   if (at + INDEX_WORDS > ix.length) {
@@ -79,10 +79,10 @@ export function ixPush(z: Zone, h: RecordHeader, i: number, off: number): void {
     grown.set(ix);
     ix = z.ix_ = grown;
   }
-  ix[at] = h.seq;
-  ix[at + 1] = h.boot;
-  ix[at + 2] = i * PAGE_SPAN + off;
-  ix[at + 3] = (h.type | (h.reason << 8) | (h.part << 16) | (h.parts << 24)) >>> 0;
+  ix[at] = seq;
+  ix[at + 1] = boot;
+  ix[at + 2] = where;
+  ix[at + 3] = info;
   z.n_++;
 }
 
@@ -204,8 +204,9 @@ export function createZonedBackend(
     m.fill(Mark.NotLive);
     const ix = z.ix_;
     for (let k = 0; k < z.n_; ) {
-      const n = complete(z, k);
-      // The index read directly (page and reason words): it runs at every idle pass, over every part.
+      // A part 0 of 1 is complete without a call; the index read directly (page and reason words): this runs at
+      // every idle pass, over every part.
+      const n = ix[k * INDEX_WORDS + 3] >>> 16 === 256 ? 1 : complete(z, k);
       for (let w = k * INDEX_WORDS; w < (k + n) * INDEX_WORDS; w += INDEX_WORDS) {
         const p = Math.floor(ix[w + 2] / PAGE_SPAN);
         const r = (ix[w + 3] >>> 8) & 255;
@@ -274,7 +275,7 @@ export function createZonedBackend(
     const ix = z.ix_;
     let kept = 0;
     for (let k = 0; k < z.n_; k++) {
-      if (ixPage(z, k) !== i) {
+      if (Math.floor(ix[k * INDEX_WORDS + 2] / PAGE_SPAN) !== i) {
         if (kept !== k) ix.set(ix.subarray(k * INDEX_WORDS, (k + 1) * INDEX_WORDS), kept * INDEX_WORDS);
         kept++;
       }
@@ -380,7 +381,7 @@ export function createZonedBackend(
     dev.program(i, off, img.subarray(0, ERASE_MARK_OFFSET));
     if (n > RECORD_OVERHEAD) dev.program(i, off + RECORD_HEADER_SIZE, img.subarray(RECORD_HEADER_SIZE, n - 4));
     dev.program(i, off + n - 4, img.subarray(n - 4));
-    ixPush(z, e, i, off);
+    ixPush(z, e.seq, e.boot, i * PAGE_SPAN + off, e.type | (e.reason << 8) | (e.part << 16) | (e.parts << 24));
     return e.seq;
   }
 

@@ -8,17 +8,14 @@ import { createDeviceFlash } from "./flash";
 import { createDeviceRetained } from "./retained";
 import { createDeviceStorage } from "./storage";
 
-export function deviceCrc32(data: Uint8Array): number {
-  return E.CRC32(data) >>> 0;
-}
-
 export function deviceLog(text: string): void {
   console.log(text);
 }
 
 export function createDeviceHal(board: ResidentBoard): Hal {
   const hal: Hal = {
-    crc32: deviceCrc32,
+    // The native function itself (its result is unsigned): a JavaScript wrapper would cost a call per CRC.
+    crc32: E.CRC32,
     clock: createDeviceClock(),
     log: deviceLog,
   };
