@@ -100,12 +100,11 @@ const service = createService({
   dumpRead: function (area, offset, length) {
     return dumpTarget().dumpRead(area, offset, length);
   },
-  crc32: function (data) {
-    return running().hal.crc32(data);
-  },
+  crc32: E.CRC32,
   base64: function (data) {
     return btoa(E.toString(data));
   },
+  bytes: E.toUint8Array,
   print: main.toHost,
   defer: function (fn) {
     setTimeout(fn, 0);

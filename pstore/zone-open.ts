@@ -30,7 +30,7 @@ import { INDEX_WORDS, Mark, PAGE_SPAN, PageState, Policy, Zone, ZoneState, Zoned
 const SCAN_WINDOW = 1024;
 
 const HALF = 0x80000000;
-/** A prime: a stride through any array whose length it does not divide visits every element once. */
+/** A prime: a stride through an array whose length it does not divide visits every element once. */
 const SCATTER = 65521;
 
 /** A copy of `a` twice as long. */
@@ -133,7 +133,8 @@ function orderIndexes(zones: Zone[], next: number): void {
   for (let y = 0; y < zones.length; y++) total += zones[y].n_;
   // Ages (how far back from next), falling in medium order within each zone and all below 2^31 when in order, so
   // the interpreter's sort takes them as they are (sortUint32). They are scattered over the array by a stride prime
-  // to its length: its sort is a quicksort, some ten times slower on runs already in order (callgrind).
+  // to its length: the interpreter's sort is a quicksort whose comparisons grow with the square of the count on runs
+  // already in order (callgrind, 127 values in four falling runs: 61 M instructions as they are, 6 M scattered).
   const ages = new Uint32Array(total);
   const stride = total % SCATTER ? SCATTER : 1;
   let at = 0;

@@ -43,6 +43,7 @@ var svc = createService({
   dumpRead: function (area, offset, length) { return span.subarray(offset, offset + length); },
   crc32: function (data) { return E.CRC32(data); },
   base64: function (bytes) { return btoa(E.toString(bytes)); },
+  bytes: function (text) { return E.toUint8Array(text); },
   print: function (line) { print(line); },
   defer: function (fn) { setTimeout(fn, 0); }
 });

@@ -92,6 +92,7 @@ export function fakeTarget(
     dumpRead: (area, offset, length) => (area === -1 ? dump.retained : dump.spans[area]).subarray(offset, offset + length),
     crc32,
     base64: (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("base64"),
+    bytes: (text) => new Uint8Array(Buffer.from(text, "latin1")),
     print: io.print,
     defer: io.defer,
   };

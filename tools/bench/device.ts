@@ -112,6 +112,16 @@ function one(r: Run, what: string): any {
  */
 const quitAfter = (ms: number) => `setTimeout(quit,${ms});`;
 const QUIT = quitAfter(1);
+/** The quit timer of a run that quits by itself once what it measures is over: only a stalled run gets there. */
+const LATE_QUIT_MS = 600_000;
+/**
+ * `call` (a host's request), then quit once its answer has gone out: the service paces a listing one frame per idle
+ * pass, which under callgrind takes longer than any fixed wait. Polled every LIST_POLL_MS, in the run without the
+ * call too, so the two differ in the polls made while the listing streams and nothing else.
+ */
+const LIST_POLL_MS = 250;
+const whenListed = (call: string) =>
+  `${call};var listed=setInterval(function(){if(!${P}.streams.job){clearInterval(listed);quit();}},${LIST_POLL_MS});`;
 /**
  * Appends the JSON of `expr` as one line to RESULTS in the run's folder (the Linux build's fs module): printed, it
  * would go through the captured console, which cuts a print past about 986 characters.
@@ -276,8 +286,10 @@ export async function benchDevice(options: { bangle?: string } = {}): Promise<De
     const crashDir = await withPstore();
     // The console printed, then (once the capture has taken it in) the panic, from a timer; against the same run without it.
     const panicLater = (then: string) => consoleText + `setTimeout(function(){${then}},100);`;
+    // Both runs quit from the same timer callback, right after the panic or in its place, so they differ only in it.
     const crashCost =
-      (await instructions(copyOf(crashDir), panicLater(`${P}.panic("state machine lost");`), 150)) - (await instructions(copyOf(crashDir), panicLater(""), 150));
+      (await instructions(copyOf(crashDir), panicLater(`${P}.panic("state machine lost");${QUIT}`), LATE_QUIT_MS)) -
+      (await instructions(copyOf(crashDir), panicLater(QUIT), LATE_QUIT_MS));
     const crashRecords = one(
       await run(bin, crashDir, panicLater(`${P}.panic("state machine lost");` + save(`${P}.list().filter(function(r){return r.reason==1}).map(function(r){return [r.type,r.codec,r.originalLength,r.storedLength]})`) + QUIT)),
       "crash records",
@@ -290,8 +302,9 @@ export async function benchDevice(options: { bangle?: string } = {}): Promise<De
       ((await instructions(copyOf(idleDir), "", waitMs)) - (await instructions(copyOf(idleDir), "", 300)) - ((await instructions(bareIdle, "", waitMs)) - (await instructions(bareIdle, "", 300)))) /
       IDLE_PASSES;
     const listDir = await withPstore();
-    const listEmpty = (await instructions(copyOf(listDir), hostCall("l"), 200)) - (await instructions(copyOf(listDir), "", 200));
-    const listFull = (await instructions(copyOf(full), hostCall("l"), 200)) - (await instructions(copyOf(full), "", 200));
+    const listCost = async (dir: string) => (await instructions(copyOf(dir), whenListed(hostCall("l")), LATE_QUIT_MS)) - (await instructions(copyOf(dir), whenListed(""), LATE_QUIT_MS));
+    const listEmpty = await listCost(listDir);
+    const listFull = await listCost(full);
 
     // Flat usage: FLAT_COUNT pmsg, traced calls and console lines in a row, in batches from timers; the rate limit
     // lifted to let them through. And the same without pmsg, which tells the rate limiter's share. Each sample
@@ -396,7 +409,7 @@ export async function benchDevice(options: { bangle?: string } = {}): Promise<De
           empty: idleCost,
           note: `idleSeconds 1, ${IDLE_PASSES} passes waited against none, less the bare interpreter waiting as long`,
         },
-        { label: "instructions, host list (l)", unit: "instr", empty: listEmpty, full: listFull, note: "the host's request line against none, quit 200 ms later in both" },
+        { label: "instructions, host list (l)", unit: "instr", empty: listEmpty, full: listFull, note: `the host's request line against none, each run quitting once no stream is left (polled every ${LIST_POLL_MS} ms)` },
       );
     }
     notes.push(
