@@ -54,13 +54,23 @@ function hasValgrind(): boolean {
 }
 
 /**
+ * What `code` calls as MARK marks where a measured part starts and ends: callgrind dumps its counts at each call
+ * (--dump-before), so the count between the first two is that part alone, whatever else the run does before or
+ * after (a panic also changes what the kill hook writes at quit). pstore never calls it.
+ */
+const MARK = "E.variance([])";
+const MARK_FUNCTION = "jswrap_espruino_variance";
+
+/**
  * Runs `code` after the boot code (`-e`) in `dir`, or a file without boot code. stdin an ordinary pipe whose writer
  * stays silent (node's own stdio pipes are sockets, over which quit() never comes; at EOF the interpreter spins).
- * A run still going after `limitMs` is stopped (its process group killed) and returns what it saved.
+ * A run still going after `limitMs` is stopped (its process group killed) and returns what it saved. With `marked`,
+ * its instructions are those between the first two MARKs.
  */
-async function run(bin: string, dir: string, code: string, callgrind?: string, file = false, limitMs = 900_000): Promise<Run> {
+async function run(bin: string, dir: string, code: string, callgrind?: string, file = false, limitMs = 900_000, marked = false): Promise<Run> {
   const args = file ? [code] : ["-e", code];
-  const argv = callgrind ? ["valgrind", "--tool=callgrind", `--callgrind-out-file=${callgrind}`, bin, ...args] : [bin, ...args];
+  const dump = marked ? [`--dump-before=${MARK_FUNCTION}`] : [];
+  const argv = callgrind ? ["valgrind", "--tool=callgrind", ...dump, `--callgrind-out-file=${callgrind}`, bin, ...args] : [bin, ...args];
   const child = spawn("bash", ["-c", 'exec 3< <(exec sleep 3600); p=$!; "$@" <&3 | cat; r=${PIPESTATUS[0]}; kill $p; exit $r', "-", ...argv], {
     cwd: dir,
     stdio: ["ignore", "pipe", "pipe"],
@@ -88,7 +98,7 @@ async function run(bin: string, dir: string, code: string, callgrind?: string, f
         .map((l) => JSON.parse(l))
     : [];
   rmSync(resultFile, { force: true });
-  const instructions = callgrind && !stopped ? callgrindSummary(readFileSync(callgrind, "latin1")) : undefined;
+  const instructions = callgrind && !stopped ? callgrindSummary(readFileSync(marked ? `${callgrind}.2` : callgrind, "latin1")) : undefined;
   return { out, results, instructions, callgrindFile: callgrind, stopped };
 }
 
@@ -281,15 +291,15 @@ export async function benchDevice(options: { bangle?: string } = {}): Promise<De
     const bootEmpty = bootEmptyRun.instructions!;
     const bootFull = await instructions(copyOf(full), "");
     const pmsgDir = await withPstore();
-    const pmsgCost = ((await instructions(copyOf(pmsgDir), `for(var i=0;i<10;i++)${P}.pmsg("message "+i);`)) - (await instructions(copyOf(pmsgDir), ""))) / 10;
+    /** Instructions between the two MARKs in `code`, run in a copy of `dir`. */
+    const marked = async (dir: string, code: string) =>
+      valgrind ? (await run(bin, copyOf(dir), code + quitAfter(LATE_QUIT_MS), join(root, `cg.${cg++}`), false, 900_000, true)).instructions! : NaN;
+    const pmsgCost = (await marked(pmsgDir, `${MARK};for(var i=0;i<10;i++)${P}.pmsg("message "+i);${MARK};${QUIT}`)) / 10;
     const consoleText = `for(var i=0;i<${CRASH_CONSOLE / 64};i++)print("console line "+i+" ".repeat(40)+"........");`;
     const crashDir = await withPstore();
     // The console printed, then (once the capture has taken it in) the panic, from a timer; against the same run without it.
     const panicLater = (then: string) => consoleText + `setTimeout(function(){${then}},100);`;
-    // Both runs quit from the same timer callback, right after the panic or in its place, so they differ only in it.
-    const crashCost =
-      (await instructions(copyOf(crashDir), panicLater(`${P}.panic("state machine lost");${QUIT}`), LATE_QUIT_MS)) -
-      (await instructions(copyOf(crashDir), panicLater(QUIT), LATE_QUIT_MS));
+    const crashCost = await marked(crashDir, panicLater(`${MARK};${P}.panic("state machine lost");${MARK};${QUIT}`));
     const crashRecords = one(
       await run(bin, crashDir, panicLater(`${P}.panic("state machine lost");` + save(`${P}.list().filter(function(r){return r.reason==1}).map(function(r){return [r.type,r.codec,r.originalLength,r.storedLength]})`) + QUIT)),
       "crash records",
@@ -395,13 +405,13 @@ export async function benchDevice(options: { bangle?: string } = {}): Promise<De
       figures.push(
         { label: "instructions, boot and quit", unit: "instr", bare: bootBare, empty: bootEmpty, full: bootFull, target: { max: 150 * M, text: "≤ 150 M empty" }, targetOn: ["empty"] },
         { label: "instructions, boot and quit, full store", unit: "instr", full: bootFull, target: { max: 400 * M, text: "≤ 400 M full" }, targetOn: ["full"] },
-        { label: "instructions per pmsg()", unit: "instr", empty: pmsgCost, note: "10 pmsg() against none" },
+        { label: "instructions per pmsg()", unit: "instr", empty: pmsgCost, note: "10 pmsg() in a row, counted between two calls of E.variance() around them, where callgrind dumps its counts" },
         {
           label: `instructions, panic() after ${CRASH_CONSOLE} B of console (crash-path dump of dmesg + console)`,
           unit: "instr",
           empty: crashCost,
           target: { max: 15 * M, text: "≤ 15 M" },
-          note: `records written [type, codec (0 raw, 1 lz4, 2 heatshrink), original bytes, stored bytes]: ${JSON.stringify(crashRecords)}`,
+          note: `the panic() call alone, counted between two calls of E.variance() around it, where callgrind dumps its counts; records written [type, codec (0 raw, 1 lz4, 2 heatshrink), original bytes, stored bytes]: ${JSON.stringify(crashRecords)}`,
         },
         {
           label: "instructions per idle pass (nothing to erase)",
