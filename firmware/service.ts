@@ -45,7 +45,7 @@ export interface DumpInfo {
   retained: number;
 }
 
-/** What the service needs from the firmware: the core's calls plus four platform one-liners. */
+/** What the service needs from the firmware: the core's calls plus five platform one-liners. */
 export interface ServiceTarget {
   /** The core's record listing; each entry is sent as JSON as it is. */
   list(): object[];
