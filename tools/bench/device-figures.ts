@@ -207,9 +207,11 @@ export function deviceMarkdown(d: DeviceBench, command: string): string {
     `Espruino ${d.interpreter} (Linux build, -O0, JsVar 27 bytes), the LINUX bundles installed as \`pstore install\` ` +
       "installs them, default settings, every figure beside the bare interpreter's (one Storage file, no pstore) from " +
       "the same run. Variables are `process.memory().usage` (after a garbage collection); instructions are callgrind's " +
-      "count for the whole run, each per-call figure the difference of two runs that differ only in that call. The " +
-      "bench reaches pstore only as an application and a host do: `require(\"pstore\")`, the settings file and the host " +
-      "protocol's calls (`require(\"pstoresvc\")`, docs/PROTOCOL.md).",
+      "count: for boot the whole run; for a call the count between two calls of `E.variance()` around it, where " +
+      "callgrind dumps its counts (pmsg, panic, idle pass), or the difference of two runs that differ only in that " +
+      "call (host list). The bench reaches pstore only as an application and a host do: `require(\"pstore\")`, the " +
+      "settings file, the host protocol's calls (`require(\"pstoresvc\")`, docs/PROTOCOL.md) and, for the idle pass, " +
+      "the running instance's tick, which the idle timer calls.",
     "",
     ...figureTable(d.figures),
     "",
