@@ -21,7 +21,7 @@ import {
   typeFromName,
   wordsOf,
 } from "./format";
-import { INDEX_WORDS, Mark, PAGE_SPAN, PageState, Policy, Zone, ZoneState, ZonedBackend, complete, ixPush, ixSeq } from "./zone";
+import { INDEX_WORDS, Mark, PAGE_SPAN, PageState, Policy, Zone, ZoneState, ZonedBackend, complete, ixPush } from "./zone";
 
 /**
  * Bytes of a page read at a time by the scan (a whole page could be a 128 KB sector): a small page in one read, its
@@ -40,99 +40,56 @@ function doubled(a: Uint32Array): Uint32Array {
   return grown;
 }
 
-/** Whether one of the first `count` zones (already sorted by sortIndex with `next`) indexes sequence number `seq`. */
-function indexed(zones: Zone[], count: number, seq: number, next: number): boolean {
-  const key = (seq - next) >>> 0;
-  for (let y = 0; y < count; y++) {
+/**
+ * Sorts a[0, n) in place as the unsigned numbers they are: the interpreter's sort without a comparator compares
+ * integer elements by their int32 difference (ESPRUINO.md §10). For the rare cases only, as a comparator costs a
+ * call per comparison.
+ */
+function sortNumbers(a: Uint32Array, n: number): void {
+  a.subarray(0, n).sort(function (x, y) {
+    return x - y;
+  });
+}
+
+/**
+ * The general case, for a store the writer did not write as it is (copied data, forged numbers): keeps, of the
+ * parts with one sequence number, only the first in medium order (zones are in page order, each index in medium
+ * order as scanned), and sorts each zone's index oldest first counting from `next` (the next sequence number) round
+ * the 32-bit circle.
+ */
+function sortIndexes(zones: Zone[], next: number): void {
+  const seen: { [seq: number]: number } = {};
+  for (let y = 0; y < zones.length; y++) {
     const z = zones[y];
-    let lo = 0;
-    let hi = z.n_;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (((ixSeq(z, mid) - next) >>> 0) < key) lo = mid + 1;
-      else hi = mid;
+    const old = z.ix_;
+    const keep: number[] = [];
+    for (let k = 0; k < z.n_; k++) {
+      const seq = old[k * INDEX_WORDS];
+      if (!seen[seq]) {
+        seen[seq] = 1;
+        keep.push(k);
+      }
     }
-    if (lo < z.n_ && ixSeq(z, lo) === seq) return true;
+    keep.sort(function (a, b) {
+      return ((old[a * INDEX_WORDS] - next) >>> 0) - ((old[b * INDEX_WORDS] - next) >>> 0);
+    });
+    const ix = new Uint32Array(Math.max(keep.length, 8) * INDEX_WORDS);
+    for (let j = 0; j < keep.length; j++) ix.set(old.subarray(keep[j] * INDEX_WORDS, (keep[j] + 1) * INDEX_WORDS), j * INDEX_WORDS);
+    z.ix_ = ix;
+    z.n_ = keep.length;
   }
-  return false;
-}
-
-
-/**
- * Sorts a[0, n) as unsigned numbers with the interpreter's own sort. Espruino's sort of an integer typed array
- * compares the int32 difference of two values, which is right only for values below 2^31 (ESPRUINO.md §10), so the
- * values from 2^31 up are sorted apart, moved down by 2^31.
- */
-function sortUint32(a: Uint32Array, n: number): void {
-  let high = 0;
-  for (let k = 0; k < n; k++) if (a[k] >= HALF) high++;
-  const lo = new Uint32Array(n - high);
-  const hi = new Uint32Array(high);
-  let l = 0;
-  let h = 0;
-  for (let k = 0; k < n; k++) {
-    if (a[k] >= HALF) hi[h++] = a[k] - HALF;
-    else lo[l++] = a[k];
-  }
-  lo.sort();
-  hi.sort();
-  a.set(lo);
-  for (let k = 0; k < high; k++) a[l + k] = hi[k] + HALF;
-}
-
-/** The place of `v` in the sorted, repeat-free values[0, m). */
-function placeOf(values: Uint32Array, m: number, v: number): number {
-  let lo = 0;
-  let hi = m;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (values[mid] < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**
- * Sorts the index of z by sequence number, oldest first counting from `next` (the next sequence number) round
- * the 32-bit circle, and keeps only the first copy of a repeated number in medium order (only copied data
- * repeats one), also when a zone before zones[y] (earlier on the medium) indexes the number already. The sort is the
- * interpreter's own, over the distances from `next` in a Uint32Array (a Float64Array does not hold numbers
- * exactly on the Bangle.js 2 firmware).
- */
-function sortIndex(zones: Zone[], y: number, next: number): void {
-  const z = zones[y];
-  const n = z.n_;
-  const order = new Uint32Array(n);
-  for (let k = 0; k < n; k++) order[k] = (ixSeq(z, k) - next) >>> 0;
-  sortUint32(order, n);
-  let m = 0;
-  for (let j = 0; j < n; j++) if (!m || order[j] !== order[m - 1]) order[m++] = order[j];
-  // Where in the old index each distinct number first is, in medium order (the lowest position wins).
-  const first = new Uint32Array(m);
-  for (let k = n - 1; k >= 0; k--) first[placeOf(order, m, (ixSeq(z, k) - next) >>> 0)] = k;
-  const old = z.ix_;
-  const ix = new Uint32Array(Math.max(m, 8) * INDEX_WORDS);
-  let kept = 0;
-  for (let j = 0; j < m; j++) {
-    if (indexed(zones, y, (order[j] + next) >>> 0, next)) continue;
-    for (let w = 0; w < INDEX_WORDS; w++) ix[kept * INDEX_WORDS + w] = old[first[j] * INDEX_WORDS + w];
-    kept++;
-  }
-  z.ix_ = ix;
-  z.n_ = kept;
-}
-
-/**
- * Orders the index of every zone (sortIndex), unless it is in order already: every zone's sequence numbers rising
+ * Orders the index of every zone (sortIndexes), unless it is in order already: every zone's sequence numbers rising
  * from `next` in medium order and no number indexed twice on the medium, which is what a store the writer wrote
- * holds. That check is a pass over the index and one native sort, where sortIndex costs the interpreter a binary
- * search per part.
+ * holds. That check is a pass over the index and one native sort.
  */
 function orderIndexes(zones: Zone[], next: number): void {
   let total = 0;
   for (let y = 0; y < zones.length; y++) total += zones[y].n_;
   // Ages (how far back from next), falling in medium order within each zone and all below 2^31 when in order, so
-  // the interpreter's sort takes them as they are (sortUint32). They are scattered over the array by a stride prime
+  // the interpreter's sort takes them without a comparator (see sortNumbers). They are scattered over the array by a stride prime
   // to its length: the interpreter's sort is a quicksort whose comparisons grow with the square of the count on runs
   // already in order (callgrind, 127 values in four falling runs: 61 M instructions as they are, 6 M scattered).
   const ages = new Uint32Array(total);
@@ -152,7 +109,7 @@ function orderIndexes(zones: Zone[], next: number): void {
     ages.sort();
     for (let k = 1; k < total; k++) if (ages[k] === ages[k - 1]) ordered = false;
   }
-  if (!ordered) for (let y = 0; y < zones.length; y++) sortIndex(zones, y, next);
+  if (!ordered) sortIndexes(zones, next);
 }
 
 /**
@@ -173,7 +130,7 @@ function nextSeqAfter(seqs: Uint32Array, n: number): number {
     else if (d < behind) behind = d;
   }
   if (ahead - behind < HALF) return (s0 + ahead + 1) >>> 0;
-  sortUint32(seqs, n);
+  sortNumbers(seqs, n);
   let top = seqs[n - 1];
   let gap = (seqs[0] - top) >>> 0;
   for (let k = 1; k < n; k++) {
