@@ -20,8 +20,11 @@ export interface RetainedHal {
 
 /** A pre-allocated Storage file (the `storage` backend's medium): written at increasing offsets, erased by re-creating it. */
 export interface StorageHal {
-  /** Bytes of the file, or undefined when it does not exist. */
-  read(name: string, offset: number, length: number): Uint8Array | undefined;
+  /**
+   * Bytes of the file, or undefined when it does not exist. With `into` (`length` bytes long) they go there: the
+   * result is `into`, or its first part when the file ends sooner, and no new array is made.
+   */
+  read(name: string, offset: number, length: number, into?: Uint8Array): Uint8Array | undefined;
   /** Creates `name` with `size` bytes of 0xFF (replacing any previous file). */
   create(name: string, size: number): void;
   /** Writes into a file created by `create`, at bytes that are still 0xFF. */

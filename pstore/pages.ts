@@ -5,7 +5,11 @@ import type { FlashHal, StorageHal } from "../hal/types";
 export interface PageDevice {
   readonly pageCount: number;
   pageSize(i: number): number;
-  read(i: number, off: number, len: number): Uint8Array;
+  /**
+   * `len` bytes of page i from `off`. Given `into` (`len` bytes long), a device that can read without allocating
+   * (Storage) fills it and returns it; others return a new array.
+   */
+  read(i: number, off: number, len: number, into?: Uint8Array): Uint8Array;
   /** Programs whole, 4-byte-aligned, never-programmed words. */
   program(i: number, off: number, data: Uint8Array): void;
   erase(i: number): void;
@@ -56,12 +60,13 @@ export function storagePages(storage: StorageHal, pageCount: number, size: numbe
     pageSize: function () {
       return size;
     },
-    read: function (i, off, len) {
-      const b = storage.read(PAGE_FILE_PREFIX + i, off, len);
+    read: function (i, off, len, into) {
+      const b = storage.read(PAGE_FILE_PREFIX + i, off, len, into);
       if (b && b.length === len) return b;
-      const out = new Uint8Array(len);
-      out.fill(255);
-      if (b) out.set(b);
+      // Past the file's end, or no file: erased bytes.
+      const out = into || new Uint8Array(len);
+      if (b && !into) out.set(b);
+      out.fill(255, b ? b.length : 0);
       return out;
     },
     program: function (i, off, data) {

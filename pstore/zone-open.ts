@@ -3,7 +3,7 @@
 // boot, so on the device it lives in the service module (firmware/svc.ts), which start() loads for it; on the host
 // createZonedBackend adds it at once.
 
-import { POLICY_NAMES } from "../boards/zone-check";
+import { POLICY_NAMES, checkZones } from "../boards/zone-check";
 import {
   ERASE_MARK_OFFSET,
   PAGE_HEADER_SIZE,
@@ -192,22 +192,31 @@ export function addZoneOpen(b: ZonedBackend): void {
     const size = function (i: number): number {
       return dev.pageSize(i);
     };
-    // Bytes are erased (0xFF) when their CRC is that of as many bytes of `ff`: two native calls rather than a loop
-    // over bytes in JavaScript, with `ff` filled once per scan (a fill is itself a loop in the interpreter).
-    const ff = new Uint8Array(SCAN_WINDOW);
-    ff.fill(255);
+    // Bytes are erased (0xFF) when their CRC is that of as many 0xFF bytes: a native call rather than a loop over
+    // bytes in JavaScript. The CRC of so many 0xFF bytes is kept by length: the scan asks for the same few lengths
+    // page after page.
+    const erasedCrcs: { [length: number]: number } = {};
     /** `b` is at most SCAN_WINDOW bytes long. */
     const isErased = function (b: Uint8Array): boolean {
-      return crc(b) === crc(ff.subarray(0, b.length));
+      let c = erasedCrcs[b.length];
+      if (c === undefined) c = erasedCrcs[b.length] = crc(new Uint8Array(b.length).fill(255));
+      return crc(b) === c;
     };
+    // One window for the whole scan, read into where the device allows it: a new array per page would make the
+    // interpreter collect garbage to find a block of SCAN_WINDOW bytes, page after page.
+    const buf = new Uint8Array(SCAN_WINDOW);
     let win: Uint8Array = new Uint8Array(0);
     let words: Uint32Array = new Uint32Array(0);
     let winPage = -1;
     let winFrom = 0;
-    /** Makes the window hold bytes [off, off + len) of page i, reading a new one from off if it does not; their place in it. */
+    /**
+     * Makes the window hold bytes [off, off + len) of page i, reading a new one from off if it does not; their place
+     * in it. What the window held before is gone: a view of it is good until the next call.
+     */
     const cover = function (i: number, off: number, len: number): number {
       if (i !== winPage || off < winFrom || off + len > winFrom + win.length) {
-        win = aligned(dev.read(i, off, Math.max(len, Math.min(SCAN_WINDOW, size(i) - off))));
+        const want = Math.max(len, Math.min(SCAN_WINDOW, size(i) - off));
+        win = aligned(dev.read(i, off, want, want > SCAN_WINDOW ? undefined : buf.subarray(0, want)));
         words = wordsOf(win);
         winPage = i;
         winFrom = off;
@@ -260,6 +269,13 @@ export function addZoneOpen(b: ZonedBackend): void {
       if (seqCount === seqs.length) seqs = doubled(seqs);
       seqs[seqCount++] = (ph.seqMark - 1) >>> 0;
       if (ph.bootMark > maxBoot) maxBoot = ph.bootMark;
+      // A prepared page that holds nothing yet (most pages, most of the time): the window checked at once, where
+      // the loop below would look for a record header and then for blank space (a dozen calls of the interpreter).
+      if (isErased(win.subarray(PAGE_HEADER_SIZE)) && blank(i, win.length)) {
+        end[i] = PAGE_HEADER_SIZE;
+        if (fresh < 0 || erases[i] < erases[fresh]) fresh = i;
+        return;
+      }
       let off = PAGE_HEADER_SIZE;
       while (off + RECORD_OVERHEAD <= n) {
         // Headers and records are checked in place in the window, a header's fields read from its words; what
@@ -293,9 +309,14 @@ export function addZoneOpen(b: ZonedBackend): void {
       end[i] = off;
     };
 
-    /** Scans the pages of z; returns its number of empty pages. */
-    const scan = function (z: Zone): number {
+    /** Per zone, from its scan: the number of empty pages, and the prepared empty page least erased (-1: none). */
+    const empties: number[] = [];
+    const freshes: number[] = [];
+    let fresh = -1;
+    /** Scans the pages of z, adding its figures to empties and freshes. */
+    const scan = function (z: Zone): void {
       let known = 0;
+      fresh = -1;
       let empty = 0;
       for (let i = z.first_; i < z.end_; i++) {
         scanPage(z, i);
@@ -307,29 +328,37 @@ export function addZoneOpen(b: ZonedBackend): void {
         if (state[i] === PageState.Blank || (state[i] === PageState.Ready && end[i] === PAGE_HEADER_SIZE)) empty++;
         if (firstSeq[i] !== Mark.NoRecord && (z.cur_ < 0 || seqNewer(firstSeq[i], firstSeq[z.cur_]))) z.cur_ = i;
       }
-      return empty;
+      empties.push(empty);
+      freshes.push(fresh);
     };
 
     /** Picks the current page of zone y, once every zone is scanned and its index in order. */
-    const settle = function (y: number, empty: number): void {
+    const settle = function (y: number): void {
       const z = s.zones_[y];
+      const empty = empties[y];
       // A ring or priority zone without an empty page gets its spare back when idle erases a page holding no live
       // record. If that page is the current one, a write into it first would leave the zone with no spare and
       // nothing to reclaim (and the next boot would give up the oldest page): the next write takes a page instead.
       if (z.policy_ !== Policy.KeepFirst && !empty && z.cur_ >= 0 && !holdsLive(z, z.cur_)) z.cur_ = -1;
+      // A zone without records starts in the prepared page its first write would take (the empty one least erased,
+      // never a ring's last spare), so that a crash's first record goes straight in instead of searching the pages.
+      if (z.cur_ < 0 && (z.policy_ === Policy.KeepFirst || empty > 1)) z.cur_ = freshes[y];
     };
 
+    // The settings' own check (the same words as for pstore.json), for zones that did not come through it: on the
+    // host. A device's zones are its settings', checked by start() already.
+    if (typeof PSTORE_BOARD === "undefined") {
+      checkZones(config, dev.pageCount, function (field, problem): never {
+        throw new Error(name + ": " + field + ": " + problem);
+      });
+    }
     let page = 0;
     for (let y = 0; y < config.length; y++) {
       const c = config[y];
-      const where = name + ": zone " + c.name + ": ";
-      if (page + c.pages > dev.pageCount) throw new Error(name + ": zones need " + (page + c.pages) + " pages, the medium has " + dev.pageCount);
       const policy = POLICY_NAMES.indexOf(c.policy);
-      if (policy < 0) throw new Error(where + "unknown policy " + c.policy);
       const zt: RecordType[] = [];
       for (let t = 0; t < c.types.length; t++) {
         zt.push(typeFromName(c.types[t]));
-        if (!zt[t]) throw new Error(where + "unknown record type " + c.types[t]);
         if (types.indexOf(zt[t]) < 0) types.push(zt[t]);
       }
       let min = 0;
@@ -337,15 +366,14 @@ export function addZoneOpen(b: ZonedBackend): void {
       // Keep-first and priority zones keep room for one drop marker behind any record.
       const part = (min - PAGE_HEADER_SIZE - RECORD_OVERHEAD - (policy === Policy.Ring ? 0 : RECORD_OVERHEAD)) & ~3;
       const parts = Math.min(255, policy === Policy.KeepFirst ? c.pages : c.pages - 1);
-      if (parts < 1 || part < 4) throw new Error(where + c.pages + " pages of " + min + " bytes cannot hold a record as " + c.policy);
+      if (parts < 1 || part < 4) throw new Error(name + ": zone " + c.name + ": " + c.pages + " pages of " + min + " bytes cannot hold a record as " + c.policy);
       s.zones_.push({ name_: c.name, types_: zt, policy_: policy, first_: page, end_: page + c.pages, part_: part, parts_: parts, ix_: new Uint32Array(8 * INDEX_WORDS), n_: 0, lost_: 0, cur_: -1 });
       page += c.pages;
     }
-    const empties: number[] = [];
-    for (let y = 0; y < s.zones_.length; y++) empties.push(scan(s.zones_[y]));
+    for (let y = 0; y < s.zones_.length; y++) scan(s.zones_[y]);
     s.nextSeq_ = nextSeqAfter(seqs, seqCount);
     orderIndexes(s.zones_, s.nextSeq_);
-    for (let y = 0; y < s.zones_.length; y++) settle(y, empties[y]);
+    for (let y = 0; y < s.zones_.length; y++) settle(y);
     b.types = types;
     b.set_(s);
     // Power lost before the idle erase: giving up the oldest page now gives the crash path its spare after the next idle.

@@ -1,12 +1,13 @@
-// Pre-allocated Storage files. Reads copy out of the file (E.toUint8Array of the string Storage.read gives) so a
-// later write or re-create cannot change bytes the caller already holds (the simulation behaves the same).
+// Pre-allocated Storage files. Reads copy out of the file (E.toUint8Array of the string Storage.read gives, or into
+// the caller's array) so a later write or re-create cannot change bytes the caller already holds (the simulation
+// behaves the same).
 
 import type { StorageHal } from "../types";
 
 export function createDeviceStorage(): StorageHal {
   const storage = require("Storage");
   return {
-    read: function (name, offset, length) {
+    read: function (name, offset, length, into) {
       // Only the bytes asked for: where Storage is not memory-mapped (Linux, Bangle.js 2's external flash) a read
       // of the whole file would copy all of it for each record header.
       // Bangle.js 2's firmware throws ("byteOffset too large") for an offset past the end instead of giving less.
@@ -16,7 +17,13 @@ export function createDeviceStorage(): StorageHal {
       } catch (e) {
         text = storage.read(name, 0, 1) === undefined ? undefined : "";
       }
-      return text === undefined ? undefined : E.toUint8Array(text);
+      if (text === undefined) return undefined;
+      if (!into) return E.toUint8Array(text);
+      // Espruino's set() takes a string's characters as bytes (test/conformance probe typedarray-set-string; in Node
+      // they would be zeros, hence no such signature in the types): no array to allocate, so no garbage collection
+      // to find a block for it (the boot scan reads every page).
+      into.set(text as unknown as ArrayLike<number>);
+      return text.length < length ? into.subarray(0, text.length) : into;
     },
     create: function (name, size) {
       // Writing one 0xFF byte with a size allocates the whole file, 0xFF-filled, replacing any previous one.

@@ -355,9 +355,12 @@ export class SimStorage implements StorageHal {
     this.area.checkAtBoot();
   }
 
-  read(name: string, offset: number, length: number): Uint8Array | undefined {
+  read(name: string, offset: number, length: number, into?: Uint8Array): Uint8Array | undefined {
     if (length <= 0) return this.area.find(name) ? new Uint8Array(0) : undefined;
-    return this.area.read(name, offset, length);
+    const bytes = this.area.read(name, offset, length);
+    if (!bytes || !into) return bytes;
+    into.set(bytes);
+    return bytes.length < length ? into.subarray(0, bytes.length) : into;
   }
 
   create(name: string, size: number): void {

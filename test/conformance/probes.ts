@@ -53,6 +53,11 @@ const typedArrays: Probe[] = [
     value: "var a=new Uint8Array(6);a.set([1,2,300,-1]);var r=[a.join(',')];a.set(new Uint8Array([7,8]),4);r.push(a.join(','));a.set(a.subarray(0,3),1);r.push(a.join(','));try{a.set([1,2,3],5);r.push('no error',a.join(','))}catch(e){r.push(String(e))}var u=new Uint16Array(2);u.set([70000,-1]);r.push(u.join(','));return r;",
   },
   {
+    id: "typedarray-set-string",
+    about: "set() from a string, and from what Storage.read gives: its characters as bytes, every value 0..255",
+    value: "var a=new Uint8Array(6);a.set('\\x01\\xff\\x80A',1);var r=[a.join(',')];var s='';for(var i=0;i<256;i++)s+=String.fromCharCode(i);var b=new Uint8Array(256);b.set(s);var ok=true;for(var i=0;i<256;i++)if(b[i]!==i)ok=false;r.push(ok);require('Storage').write('cfset','\\x00\\xfe\\x10abc');a.set(require('Storage').read('cfset',1,4));r.push(a.join(','));require('Storage').erase('cfset');return r;",
+  },
+  {
     id: "typedarray-fill",
     about: "fill(value), fill(value, start, end) with negative and past-the-end indexes, and what fill returns",
     value: "var a=new Uint8Array(5);var r=a.fill(255);var o=[r===a,a.join(',')];a.fill(1,1,3);o.push(a.join(','));a.fill(2,-2);o.push(a.join(','));a.fill(3,4,100);o.push(a.join(','));a.fill(256+4);o.push(a.join(','));return o;",

@@ -2,7 +2,7 @@
 // the interpreter has (ESPRUINO.md §1), so a bundle that reaches for Map or Array.from fails here as on the chip.
 //
 // Typed arrays behave as Espruino's (test/conformance recordings): `slice()` returns a plain Array, `subarray()`
-// does not clamp its end (and refuses a start before 0), `set()` past the end writes what fits, `indexOf()` takes a
+// does not clamp its end (and refuses a start before 0), `set()` past the end writes what fits and takes a string's characters as bytes, `indexOf()` takes a
 // negative start as 0. A view that runs past its buffer cannot be a view in V8: it is a copy of the bytes the buffer
 // has, zeros after them (with the view's byteOffset), and writes to it are not seen through the buffer (on Espruino
 // the part inside the buffer is shared).
@@ -74,6 +74,12 @@ const ESPRUINO_TYPED_ARRAYS = `(function (proto) {
   // A negative start counts from 0, not from the end.
   define("indexOf", function indexOf_(value, from) { return indexOf.call(this, value, from < 0 ? 0 : from); });
   define("set", function set_(source, at) {
+    // A string gives its characters as bytes.
+    if (typeof source === "string") {
+      var codes = [];
+      for (var k = 0; k < source.length; k++) codes.push(source.charCodeAt(k) & 255);
+      source = codes;
+    }
     var offset = Math.floor(Number(at)) || 0, room = this.length - offset, n = source.length;
     if (n <= room) return set.call(this, source, offset);
     if (room > 0) set.call(this, ArrayBuffer.isView(source) ? subarray.call(source, 0, room) : slice.call(source, 0, room), offset);
