@@ -4,6 +4,7 @@ import { createSimHal, PowerLoss, SimClock, SimResetReason, SimRetained, SimStor
 import { SimFlash } from "../hal/sim/flash";
 import { readStorageFiles, STORAGE_HEADER_BYTES } from "../hal/sim/storage";
 import { decodeImage, readImage } from "../hal/sim/image";
+import { PAGE_FILE_PREFIX, storagePages } from "../pstore/pages";
 
 const jolt = getBoard("JOLTJS");
 const linux = getBoard("LINUX");
@@ -90,6 +91,28 @@ test("Storage: create pre-fills 0xFF, writes land only on 0xFF bytes, remove and
   storage.remove("pst0");
   t.is(storage.read("pst0", 0, 1), undefined);
   t.deepEqual(flash.violations, []);
+});
+
+test("Storage: a read into the caller's array fills it and returns it, past the file's end only the bytes there are", (t) => {
+  const storage = new SimStorage(new SimFlash(jolt));
+  storage.create("pst0", 16);
+  storage.write("pst0", 4, text("abcd"));
+  const into = new Uint8Array(8);
+  const got = storage.read("pst0", 2, 8, into)!;
+  t.is(got.buffer, into.buffer);
+  t.deepEqual(got, new Uint8Array([0xff, 0xff, 0x61, 0x62, 0x63, 0x64, 0xff, 0xff]));
+  const tail = storage.read("pst0", 12, 8, new Uint8Array(8))!;
+  t.is(tail.length, 4);
+  t.is(storage.read("none", 0, 8, new Uint8Array(8)), undefined);
+  // A page device over it: a read past the page file's end is erased bytes, in the caller's array.
+  const pages = storagePages(storage, 1, 16);
+  storage.create(PAGE_FILE_PREFIX + "0", 12);
+  storage.write(PAGE_FILE_PREFIX + "0", 8, text("wxyz"));
+  const page = new Uint8Array(8).fill(7);
+  const read = pages.read(0, 8, 8, page);
+  t.is(read, page);
+  t.deepEqual(read, new Uint8Array([0x77, 0x78, 0x79, 0x7a, 0xff, 0xff, 0xff, 0xff]));
+  t.deepEqual(pages.read(0, 8, 8), read, "without an array to fill, the same bytes in a new one");
 });
 
 test("Storage: files are in Espruino's on-flash layout, deleted ones marked by a zero name word", (t) => {

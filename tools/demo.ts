@@ -60,12 +60,14 @@ function pstore(args: string[]): Promise<number> {
 
 async function main(): Promise<number> {
   const started = Date.now();
-  say(`starting a simulated ${BOARD} with pstore installed (firmware built into dist/demo when needed)`);
+  say(`starting a simulated ${BOARD} with pstore installed (firmware built into dist/demo)`);
   const sim = await SimServer.start({
     board: getBoard(BOARD),
     image: join(mkdtempSync(join(tmpdir(), "pstore-demo-")), `${BOARD}.img`),
     dist: join(ROOT, "dist", "demo"),
     build: { features: { ftrace: true, retained: true } },
+    // Built every time: bundles left from older sources would show a demo that no longer is what the code does.
+    rebuild: true,
     files: { ".bootcde": APP, "pstore.json": JSON.stringify(SETTINGS) },
     // A new device each run (the seed gives its serial number): its records get a device folder of their own
     // instead of matching, and being skipped as, records an earlier run already archived.

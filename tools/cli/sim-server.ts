@@ -31,6 +31,8 @@ export interface SimServerOptions {
   /** Folder of built bundles (dist/<BOARD>/pstore.js, pstore.svc.js, pstore.boot.js); built when missing. */
   dist: string;
   build?: BundleRequest["build"];
+  /** Build into `dist` even when bundles are there. */
+  rebuild?: boolean;
   /** Storage files to write before the first boot (an application's .bootcde, pstore.json). */
   files?: Record<string, string>;
   seed?: number;
@@ -60,7 +62,7 @@ export class SimServer {
 
   /** Builds the bundles if needed, loads or creates the image, installs pstore (and `files`), boots. */
   static async start(options: SimServerOptions): Promise<SimServer> {
-    const bundles = await loadBundles({ board: options.board.name, dist: options.dist, build: options.build, log: options.log });
+    const bundles = await loadBundles({ board: options.board.name, dist: options.dist, build: options.build, rebuild: options.rebuild, log: options.log });
     const image = options.image ? resolve(options.image) : undefined;
     const device = new SimDevice({ board: options.board, imageFile: image, seed: options.seed });
     const wanted: Record<string, Uint8Array> = {

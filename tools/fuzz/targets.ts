@@ -71,7 +71,7 @@ function guardedHal(dev: SimDevice, budget: Budget): Hal {
   const storage = dev.hal.storage;
   if (storage) {
     const guarded: StorageHal = {
-      read: (name, offset, length) => (spend(budget, length, `Storage read of ${name}`), storage.read(name, offset, length)),
+      read: (name, offset, length, into) => (spend(budget, length, `Storage read of ${name}`), storage.read(name, offset, length, into)),
       create: (name, size) => (spend(budget, 0, "create"), storage.create(name, size)),
       write: (name, offset, data) => (spend(budget, 0, "write"), storage.write(name, offset, data)),
       remove: (name) => (spend(budget, 0, "remove"), storage.remove(name)),
