@@ -196,7 +196,6 @@ export function addZoneOpen(b: ZonedBackend): void {
     // bytes in JavaScript. The CRC of so many 0xFF bytes is kept by length: the scan asks for the same few lengths
     // page after page.
     const erasedCrcs: { [length: number]: number } = {};
-    /** `b` is at most SCAN_WINDOW bytes long. */
     const isErased = function (b: Uint8Array): boolean {
       let c = erasedCrcs[b.length];
       if (c === undefined) c = erasedCrcs[b.length] = crc(new Uint8Array(b.length).fill(255));
@@ -271,9 +270,9 @@ export function addZoneOpen(b: ZonedBackend): void {
       if (ph.bootMark > maxBoot) maxBoot = ph.bootMark;
       // A prepared page that holds nothing yet (most pages, most of the time): the window checked at once, where
       // the loop below would look for a record header and then for blank space (a dozen calls of the interpreter).
-      if (isErased(win.subarray(PAGE_HEADER_SIZE)) && blank(i, win.length)) {
+      // A page whose first record is there shows it in its first word, without a CRC of the window.
+      if (words[PAGE_HEADER_SIZE >> 2] === 0xffffffff && isErased(win.subarray(PAGE_HEADER_SIZE)) && blank(i, win.length)) {
         end[i] = PAGE_HEADER_SIZE;
-        if (fresh < 0 || erases[i] < erases[fresh]) fresh = i;
         return;
       }
       let off = PAGE_HEADER_SIZE;
@@ -312,12 +311,11 @@ export function addZoneOpen(b: ZonedBackend): void {
     /** Per zone, from its scan: the number of empty pages, and the prepared empty page least erased (-1: none). */
     const empties: number[] = [];
     const freshes: number[] = [];
-    let fresh = -1;
     /** Scans the pages of z, adding its figures to empties and freshes. */
     const scan = function (z: Zone): void {
       let known = 0;
-      fresh = -1;
       let empty = 0;
+      let fresh = -1;
       for (let i = z.first_; i < z.end_; i++) {
         scanPage(z, i);
         if (state[i] === PageState.Ready && erases[i] > known) known = erases[i];
@@ -325,7 +323,11 @@ export function addZoneOpen(b: ZonedBackend): void {
       // A page without a valid header lost its erase count: assume the highest one known, so wear is not understated.
       for (let i = z.first_; i < z.end_; i++) {
         if (state[i] !== PageState.Ready) erases[i] = known;
-        if (state[i] === PageState.Blank || (state[i] === PageState.Ready && end[i] === PAGE_HEADER_SIZE)) empty++;
+        if (state[i] === PageState.Blank) empty++;
+        else if (state[i] === PageState.Ready && end[i] === PAGE_HEADER_SIZE) {
+          empty++;
+          if (fresh < 0 || erases[i] < erases[fresh]) fresh = i;
+        }
         if (firstSeq[i] !== Mark.NoRecord && (z.cur_ < 0 || seqNewer(firstSeq[i], firstSeq[z.cur_]))) z.cur_ = i;
       }
       empties.push(empty);

@@ -1,11 +1,11 @@
 // The JavaScript world a simulated Espruino runs in: a Node `vm` context whose own intrinsics are cut down to what
 // the interpreter has (ESPRUINO.md §1), so a bundle that reaches for Map or Array.from fails here as on the chip.
 //
-// Typed arrays behave as Espruino's (test/conformance recordings): `slice()` returns a plain Array, `subarray()`
-// does not clamp its end (and refuses a start before 0), `set()` past the end writes what fits and takes a string's characters as bytes, `indexOf()` takes a
-// negative start as 0. A view that runs past its buffer cannot be a view in V8: it is a copy of the bytes the buffer
-// has, zeros after them (with the view's byteOffset), and writes to it are not seen through the buffer (on Espruino
-// the part inside the buffer is shared).
+// Typed arrays behave as Espruino's (test/conformance recordings): `slice()` returns a plain Array, `subarray()` does
+// not clamp its end (and refuses a start before 0), `set()` past the end writes what fits and takes a string's
+// characters as bytes, `indexOf()` takes a negative start as 0. A view that runs past its buffer cannot be a view in
+// V8: it is a copy of the bytes the buffer has, zeros after them (with the view's byteOffset), and writes to it are not
+// seen through the buffer (on Espruino the part inside the buffer is shared).
 //
 // Not modelled (V8 cannot): `Array.prototype.slice` being undefined while `[].slice` works, RegExp gaps; the
 // build's compatibility gate (tools/build/gate.ts) refuses both. No hoisting, `let` in `for` as one binding and the
