@@ -54,6 +54,11 @@ export const RECORD_OVERHEAD = 52;
 export const HEADER_CRC_OFFSET = 36;
 export const RECORD_CRC_OFFSET = 40;
 export const ERASE_MARK_OFFSET = 44;
+/** The same offsets in words, and the header's length in words: written out, as the bundler leaves `44 / 4` to run. */
+export const HEADER_CRC_WORD = 9;
+export const RECORD_CRC_WORD = 10;
+export const ERASE_MARK_WORD = 11;
+export const HEADER_WORDS = 12;
 
 export type Crc32 = (data: Uint8Array) => number;
 
@@ -183,11 +188,11 @@ export function isRecordHeader(crc: Crc32, b: Uint8Array, w: Uint32Array, o: num
   return (
     w[o >> 2] === RECORD_MAGIC &&
     b[o + 4] === FORMAT_VERSION &&
-    b[o + 11] === RECORD_HEADER_SIZE / 4 &&
+    b[o + 11] === HEADER_WORDS &&
     b[o + 10] >= 1 &&
     b[o + 9] < b[o + 10] &&
     b[o + 5] >= 1 &&
-    crc(b.subarray(o, o + HEADER_CRC_OFFSET)) >>> 0 === w[(o >> 2) + HEADER_CRC_OFFSET / 4]
+    crc(b.subarray(o, o + HEADER_CRC_OFFSET)) >>> 0 === w[(o >> 2) + HEADER_CRC_WORD]
   );
 }
 

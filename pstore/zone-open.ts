@@ -5,18 +5,17 @@
 
 import { POLICY_NAMES, checkZones } from "../boards/zone-check";
 import {
-  ERASE_MARK_OFFSET,
+  ERASE_MARK_WORD,
   PAGE_HEADER_SIZE,
   RECORD_HEADER_SIZE,
   RECORD_OVERHEAD,
   RecordType,
   COMMIT_WORD,
-  RECORD_CRC_OFFSET,
+  RECORD_CRC_WORD,
   aligned,
   decodePageHeader,
   isRecordHeader,
   recordCrcAt,
-  recordSize,
   seqNewer,
   typeFromName,
   wordsOf,
@@ -281,8 +280,9 @@ export function addZoneOpen(b: ZonedBackend): void {
         // does not hold a record is left to afterBad, out of the loop, which the interpreter reads at every pass.
         let o = cover(i, off, RECORD_HEADER_SIZE);
         const stored = words[(o >> 2) + 7];
-        // A length beyond the page is as untrustworthy as a bad CRC (and would overflow recordSize).
-        const len = isRecordHeader(crc, win, words, o) && stored <= n ? recordSize(stored) : n + 1;
+        // A length beyond the page is as untrustworthy as a bad CRC (and would overflow the sum). recordSize
+        // written out: two calls per record.
+        const len = isRecordHeader(crc, win, words, o) && stored <= n ? RECORD_OVERHEAD + ((stored + 3) & ~3) : n + 1;
         if (off + len > n) {
           const next = afterBad(i, off, n);
           if (next < 0) break;
@@ -301,7 +301,7 @@ export function addZoneOpen(b: ZonedBackend): void {
         // first in medium order; erasing the record finds the others on the medium. Indexed when not erased, its
         // commit word and record CRC holding; the index's info word is the header's type and reason (bytes 5, 6)
         // and part and parts (bytes 9, 10).
-        if (words[q + ERASE_MARK_OFFSET / 4] === 0xffffffff && words[q + (len >> 2) - 1] === COMMIT_WORD && recordCrcAt(crc, win, words, o, stored) === words[q + RECORD_CRC_OFFSET / 4])
+        if (words[q + ERASE_MARK_WORD] === 0xffffffff && words[q + (len >> 2) - 1] === COMMIT_WORD && recordCrcAt(crc, win, words, o, stored) === words[q + RECORD_CRC_WORD])
           ixPush(z, seq, boot, i * PAGE_SPAN + off, ((words[q + 1] >>> 8) & 0xffff) | ((words[q + 2] & 0xffff00) << 8));
         off += len;
       }

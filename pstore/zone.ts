@@ -260,12 +260,12 @@ export function createZonedBackend(
    * reason >= `reason`, the least important first, then the oldest. -1 when there is none.
    */
   function victim(z: Zone, reason: number, protect: number[] | undefined): number {
-    const m = minReasons(z, protect);
-    const priority = z.policy_ === Policy.Priority;
+    // Only the priority policy weighs reasons: a ring's victim is its oldest page, which needs no pass over the index.
+    const m = z.policy_ === Policy.Priority ? minReasons(z, protect) : undefined;
     let best = -1;
     for (let i = z.first_; i < z.end_; i++) {
-      if (state[i] !== PageState.Ready || end[i] === PAGE_HEADER_SIZE || m[i] === Mark.Protected || (priority && m[i] < reason)) continue;
-      if (best < 0 || (priority && m[i] > m[best]) || ((!priority || m[i] === m[best]) && older(i, best))) best = i;
+      if (state[i] !== PageState.Ready || end[i] === PAGE_HEADER_SIZE || (protect && protect.indexOf(i) >= 0) || (m && m[i] < reason)) continue;
+      if (best < 0 || (m && m[i] > m[best]) || ((!m || m[i] === m[best]) && older(i, best))) best = i;
     }
     return best;
   }
@@ -274,11 +274,13 @@ export function createZonedBackend(
   function drop(z: Zone, i: number): void {
     const ix = z.ix_;
     let kept = 0;
-    for (let k = 0; k < z.n_; k++) {
-      if (Math.floor(ix[k * INDEX_WORDS + 2] / PAGE_SPAN) !== i) {
-        if (kept !== k) ix.set(ix.subarray(k * INDEX_WORDS, (k + 1) * INDEX_WORDS), kept * INDEX_WORDS);
-        kept++;
-      }
+    for (let k = 0; k < z.n_; ) {
+      // The parts of other pages from k on, moved down as one run: a page's parts lie together in the index.
+      let r = k;
+      while (r < z.n_ && Math.floor(ix[r * INDEX_WORDS + 2] / PAGE_SPAN) !== i) r++;
+      if (kept !== k && r > k) ix.set(ix.subarray(k * INDEX_WORDS, r * INDEX_WORDS), kept * INDEX_WORDS);
+      kept += r - k;
+      k = r + 1;
     }
     z.n_ = kept;
     if (z.cur_ === i) z.cur_ = -1;

@@ -194,3 +194,25 @@ test("sequence numbers survive the erase of every record (page watermarks)", (t)
   t.deepEqual(store.list(), []);
   t.is(store.write(RecordType.Pmsg, Reason.User, payload(10, 9)), "pmsg-flash-6");
 });
+
+test("ring: a record of several parts written into a full ring gives up the oldest pages and keeps the newest records whole", (t) => {
+  const dev = device(getBoard("PUCKJS"));
+  const store = open(dev);
+  const small: string[] = [];
+  for (let i = 0; i < 30; i++) small.push(store.write(RecordType.Console, Reason.Periodic, payload(700, i))!);
+  // Three parts: with the spare held back, every page it takes must come from giving up an older one.
+  const big = payload(9000, 99);
+  const name = store.write(RecordType.Console, Reason.Periodic, big)!;
+  for (const s of [store, open(dev)]) {
+    const listed = s.list().map((m) => m.name);
+    t.is(listed[listed.length - 1], name);
+    t.is(s.list().find((m) => m.name === name)!.parts, 3);
+    t.deepEqual(s.read(name)!.payload, big);
+    // What is left of the small records is the newest of them, in order, each whole.
+    const kept = listed.slice(0, -1);
+    t.deepEqual(kept, small.slice(small.length - kept.length));
+    for (const k of kept) t.is(s.read(k)!.payload.length, 700);
+    t.deepEqual(listedProblems(s), []);
+  }
+  t.deepEqual(dev.flash.violations, []);
+});
