@@ -211,19 +211,23 @@ export function wordsOf(b: Uint8Array): Uint32Array {
 
 /**
  * Record CRC of the record at byte `o` of `b` (words `w`, o a multiple of 4): CRC-32 of header bytes 0..35, twelve
- * 0xFF bytes, then the payload. Bytes 36..47 are set to 0xFF for the CRC and put back after, so `b` is left as it was.
+ * 0xFF bytes, then the payload. Bytes 36..47 are set to 0xFF for the CRC and put back after, so `b` is left as it was;
+ * with `scratch` (a copy whose bytes there its caller reads no more, the boot scan's window) they stay 0xFF.
  */
-export function recordCrcAt(crc: Crc32, b: Uint8Array, w: Uint32Array, o: number, storedLength: number): number {
-  const q = (o + HEADER_CRC_OFFSET) >> 2;
-  const a = w[q];
-  const c = w[q + 1];
-  const d = w[q + 2];
+export function recordCrcAt(crc: Crc32, b: Uint8Array, w: Uint32Array, o: number, storedLength: number, scratch?: boolean): number {
+  const q = (o >> 2) + HEADER_CRC_WORD;
+  if (!scratch) {
+    const a = w[q];
+    const c = w[q + 1];
+    const d = w[q + 2];
+    const value = recordCrcAt(crc, b, w, o, storedLength, true);
+    w[q] = a;
+    w[q + 1] = c;
+    w[q + 2] = d;
+    return value;
+  }
   w[q] = w[q + 1] = w[q + 2] = -1;
-  const value = crc(b.subarray(o, o + RECORD_HEADER_SIZE + storedLength)) >>> 0;
-  w[q] = a;
-  w[q + 1] = c;
-  w[q + 2] = d;
-  return value;
+  return crc(b.subarray(o, o + RECORD_HEADER_SIZE + storedLength)) >>> 0;
 }
 
 /** Record CRC of a whole record image `img` (header, payload, padding, commit) as read from the media. */
@@ -250,10 +254,16 @@ export function encodePageHeader(crc: Crc32, p: PageHeader): Uint8Array {
   return b;
 }
 
+/** Whether `b` (at least PAGE_HEADER_SIZE bytes, words `w`) starts with a valid page header. */
+export function isPageHeader(crc: Crc32, b: Uint8Array, w: Uint32Array): boolean {
+  return w[0] === PAGE_MAGIC && b[4] === FORMAT_VERSION && crc(b.subarray(0, 20)) >>> 0 === w[5];
+}
+
 export function decodePageHeader(b: Uint8Array, crc: Crc32): PageHeader | undefined {
   if (b.length < PAGE_HEADER_SIZE) return undefined;
-  const w = wordsOf(aligned(b.subarray(0, PAGE_HEADER_SIZE)));
-  if (w[0] !== PAGE_MAGIC || b[4] !== FORMAT_VERSION || (crc(b.subarray(0, 20)) >>> 0) !== w[5]) return undefined;
+  const a = aligned(b.subarray(0, PAGE_HEADER_SIZE));
+  const w = wordsOf(a);
+  if (!isPageHeader(crc, a, w)) return undefined;
   return { eraseCount: w[2], seqMark: w[3], bootMark: w[4] };
 }
 

@@ -7,14 +7,13 @@ export interface PageDevice {
   pageSize(i: number): number;
   /**
    * `len` bytes of page i from `off`. Given `into` (`len` bytes long), a device that can read without allocating
-   * (Storage) fills it and returns it; others return a new array.
+   * (Storage) fills it and returns it, or nothing (a zero-length array) for a page file not created yet, which is
+   * erased: the boot scan takes it as blank without 0xFF bytes made up to check. Others return a new array.
    */
   read(i: number, off: number, len: number, into?: Uint8Array): Uint8Array;
   /** Programs whole, 4-byte-aligned, never-programmed words. */
   program(i: number, off: number, data: Uint8Array): void;
   erase(i: number): void;
-  /** Whether page i is erased without a read: a Storage page file not created yet. Absent on raw flash. */
-  absent?(i: number): boolean;
 }
 
 export interface PageUnit {
@@ -63,6 +62,7 @@ export function storagePages(storage: StorageHal, pageCount: number, size: numbe
     read: function (i, off, len, into) {
       const b = storage.read(PAGE_FILE_PREFIX + i, off, len, into);
       if (b && b.length === len) return b;
+      if (!b && into) return into.subarray(0, 0);
       // Past the file's end, or no file: erased bytes.
       const out = into || new Uint8Array(len);
       if (b && !into) out.set(b);
@@ -78,6 +78,5 @@ export function storagePages(storage: StorageHal, pageCount: number, size: numbe
     erase: function (i) {
       storage.create(PAGE_FILE_PREFIX + i, size);
     },
-    absent: absent,
   };
 }

@@ -13,7 +13,7 @@ import {
   COMMIT_WORD,
   RECORD_CRC_WORD,
   aligned,
-  decodePageHeader,
+  isPageHeader,
   isRecordHeader,
   recordCrcAt,
   seqNewer,
@@ -252,21 +252,24 @@ export function addZoneOpen(b: ZonedBackend): void {
       firstSeq[i] = Mark.NoRecord;
       end[i] = n;
       erases[i] = 0;
-      // A page file not created yet is blank: reading it would only make up 0xFF bytes to check.
-      if (dev.absent && dev.absent(i)) {
+      // The window from the page's start: its header read in place, where a decoded copy would cost calls and an
+      // object per page.
+      cover(i, 0, PAGE_HEADER_SIZE);
+      // A page file not created yet reads as nothing: blank, without 0xFF bytes made up to check.
+      if (!win.length) {
         state[i] = PageState.Blank;
         return;
       }
-      const ph = decodePageHeader(bytes(i, 0, PAGE_HEADER_SIZE), crc);
-      if (!ph) {
+      if (win.length < PAGE_HEADER_SIZE || !isPageHeader(crc, win, words)) {
         state[i] = blank(i, 0) ? PageState.Blank : PageState.Damaged;
         return;
       }
       state[i] = PageState.Ready;
-      erases[i] = ph.eraseCount;
+      // Erase count, sequence mark and boot mark: words 2, 3 and 4 (docs/FORMAT.md).
+      erases[i] = words[2];
       if (seqCount === seqs.length) seqs = doubled(seqs);
-      seqs[seqCount++] = (ph.seqMark - 1) >>> 0;
-      if (ph.bootMark > maxBoot) maxBoot = ph.bootMark;
+      seqs[seqCount++] = (words[3] - 1) >>> 0;
+      if (words[4] > maxBoot) maxBoot = words[4];
       // A prepared page that holds nothing yet (most pages, most of the time): the window checked at once, where
       // the loop below would look for a record header and then for blank space (a dozen calls of the interpreter).
       // A page whose first record is there shows it in its first word, without a CRC of the window.
@@ -301,7 +304,10 @@ export function addZoneOpen(b: ZonedBackend): void {
         // first in medium order; erasing the record finds the others on the medium. Indexed when not erased, its
         // commit word and record CRC holding; the index's info word is the header's type and reason (bytes 5, 6)
         // and part and parts (bytes 9, 10).
-        if (words[q + ERASE_MARK_WORD] === 0xffffffff && words[q + (len >> 2) - 1] === COMMIT_WORD && recordCrcAt(crc, win, words, o, stored) === words[q + RECORD_CRC_WORD])
+        // The record CRC word is read before the CRC is taken in the window itself (scratch: 0xFF left in bytes
+        // 36..47, which the scan reads no more).
+        const rc = words[q + RECORD_CRC_WORD];
+        if (words[q + ERASE_MARK_WORD] === 0xffffffff && words[q + (len >> 2) - 1] === COMMIT_WORD && recordCrcAt(crc, win, words, o, stored, true) === rc)
           ixPush(z, seq, boot, i * PAGE_SPAN + off, ((words[q + 1] >>> 8) & 0xffff) | ((words[q + 2] & 0xffff00) << 8));
         off += len;
       }

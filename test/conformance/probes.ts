@@ -58,6 +58,12 @@ const typedArrays: Probe[] = [
     value: "var a=new Uint8Array(6);a.set('\\x01\\xff\\x80A',1);var r=[a.join(',')];var s='';for(var i=0;i<256;i++)s+=String.fromCharCode(i);var b=new Uint8Array(256);b.set(s);var ok=true;for(var i=0;i<256;i++)if(b[i]!==i)ok=false;r.push(ok);require('Storage').write('cfset','\\x00\\xfe\\x10abc');a.set(require('Storage').read('cfset',1,4));r.push(a.join(','));require('Storage').erase('cfset');return r;",
   },
   {
+    id: "typedarray-strict-equality",
+    about: "=== and == between typed arrays (and their buffers) compare the bytes, not which array: arrays apart are equal when their bytes are, and each comparison is a pass over the bytes (about 11 M instructions for 1 KB), so device code compares typed arrays with neither",
+    value: "var a=new Uint8Array(4),b=new Uint8Array(4),c=new Uint8Array([1,2,3,4]);return [a===b,a==b,a===c,a!==b,a.buffer===b.buffer,a.subarray(0,2)===c.subarray(0,2),a===a];",
+    unmodelled: { why: "V8 compares objects by identity: the simulator's typed arrays cannot equal one another" },
+  },
+  {
     id: "typedarray-fill",
     about: "fill(value), fill(value, start, end) with negative and past-the-end indexes, and what fill returns",
     value: "var a=new Uint8Array(5);var r=a.fill(255);var o=[r===a,a.join(',')];a.fill(1,1,3);o.push(a.join(','));a.fill(2,-2);o.push(a.join(','));a.fill(3,4,100);o.push(a.join(','));a.fill(256+4);o.push(a.join(','));return o;",
