@@ -20,7 +20,8 @@ import {
   typeFromName,
   wordsOf,
 } from "./format";
-import { INDEX_WORDS, Mark, PAGE_SPAN, PageState, Policy, Zone, ZoneState, ZonedBackend, complete, ixPush } from "./zone";
+import { Mark, PageState, Policy, Zone, ZoneState, ZonedBackend } from "./zone";
+import { INDEX_WORDS, PAGE_SHIFT, PAGE_SPAN, complete, ixPush } from "./zone-index";
 
 /**
  * Bytes of a page read at a time by the scan (a whole page could be a 128 KB sector): a small page in one read, its
@@ -149,7 +150,7 @@ function holdsLive(z: Zone, i: number): boolean {
   const ix = z.ix_;
   for (let k = 0; k < z.n_; k++) {
     const w = k * INDEX_WORDS;
-    if (Math.floor(ix[w + 2] / PAGE_SPAN) !== i) continue;
+    if (ix[w + 2] >>> PAGE_SHIFT !== i) continue;
     const first = k - ((ix[w + 3] >>> 16) & 255);
     if (first >= 0 && complete(z, first) > k - first) return true;
   }

@@ -6,7 +6,8 @@
 import type { Backend, BackendStatus, RecordMeta, ZoneStatus } from "./backend";
 import { DecodedRecordHeader, ERASE_MARK_OFFSET, Flag, PAGE_HEADER_SIZE, RECORD_HEADER_SIZE, RECORD_OVERHEAD, decodeRecordHeader, recordIntact, recordName, recordSize } from "./format";
 import { POLICY_NAMES } from "../boards/zone-check";
-import { PageState, Zone, ZoneInternals, ZonedBackend, complete, ixOff, ixPage, ixRemove, ixSeq } from "./zone";
+import { PageState, Zone, ZoneInternals, ZonedBackend } from "./zone";
+import { complete, ixOff, ixPage, ixRemove, ixSeq } from "./zone-index";
 
 /** What a backend's read side offers. */
 export type BackendReads = Pick<Backend, "list" | "read" | "readPayload" | "erase" | "status">;

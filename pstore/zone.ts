@@ -8,6 +8,7 @@ import type { ZoneConfig } from "../boards/types";
 import type { Backend, WriteRequest } from "./backend";
 import { addZoneReads } from "./zone-read";
 import { addZoneOpen } from "./zone-open";
+import { INDEX_WORDS, PAGE_SHIFT, PAGE_SPAN, complete, ixPush } from "./zone-index";
 import type { PageDevice } from "./pages";
 import {
   Crc32,
@@ -51,47 +52,6 @@ export enum Mark {
   Protected = -1,
 }
 
-/**
- * Words per indexed part in Zone.ix_: the sequence number, the boot counter, page * PAGE_SPAN + offset, and
- * type | reason << 8 | part << 16 | parts << 24.
- */
-export const INDEX_WORDS = 4;
-/** Offsets within a page stay below this (the largest erase unit, an STM32F4 sector, is 128 KB). */
-export const PAGE_SPAN = 131072;
-
-export function ixSeq(z: Zone, k: number): number {
-  return z.ix_[k * INDEX_WORDS];
-}
-export function ixPage(z: Zone, k: number): number {
-  return Math.floor(z.ix_[k * INDEX_WORDS + 2] / PAGE_SPAN);
-}
-export function ixOff(z: Zone, k: number): number {
-  return z.ix_[k * INDEX_WORDS + 2] % PAGE_SPAN;
-}
-
-/** Appends an intact part to the index: its words (INDEX_WORDS) `seq`, `boot`, `where` (page * PAGE_SPAN + offset) and `info`. */
-export function ixPush(z: Zone, seq: number, boot: number, where: number, info: number): void {
-  let ix = z.ix_;
-  const at = z.n_ * INDEX_WORDS;
-  if (at + INDEX_WORDS > ix.length) {
-    // The boot scan leaves room for 8 parts at least.
-    const grown = new Uint32Array(ix.length * 2);
-    grown.set(ix);
-    ix = z.ix_ = grown;
-  }
-  ix[at] = seq;
-  ix[at + 1] = boot;
-  ix[at + 2] = where;
-  ix[at + 3] = info;
-  z.n_++;
-}
-
-/** Removes `count` parts from k on. */
-export function ixRemove(z: Zone, k: number, count: number): void {
-  z.ix_.set(z.ix_.subarray((k + count) * INDEX_WORDS, z.n_ * INDEX_WORDS), k * INDEX_WORDS);
-  z.n_ -= count;
-}
-
 export interface Zone {
   name_: string;
   types_: RecordType[];
@@ -113,21 +73,6 @@ export interface Zone {
 
 /** What every part of a record repeats. */
 type RecordFields = Pick<RecordHeader, "type" | "reason" | "codec" | "flags" | "boot" | "time" | "uptime" | "originalLength">;
-
-/** Number of parts when part k starts a complete record, else 0. */
-export function complete(z: Zone, k: number): number {
-  const ix = z.ix_;
-  const w = k * INDEX_WORDS;
-  const info = ix[w + 3];
-  const parts = info >>> 24;
-  if ((info >>> 16) & 255 || k + parts > z.n_) return 0;
-  for (let j = 1; j < parts; j++) {
-    const p = w + j * INDEX_WORDS;
-    // The same type and part count, part j, the next sequence number and the same boot.
-    if (((ix[p + 3] ^ info) & 0xff0000ff) || ((ix[p + 3] >>> 16) & 255) !== j || ix[p] !== ((ix[w] + j) >>> 0) || ix[p + 1] !== ix[w + 1]) return 0;
-  }
-  return parts;
-}
 
 /** What the boot scan (zone-open.ts) finds and hands to the backend. */
 export interface ZoneState {
@@ -208,7 +153,7 @@ export function createZonedBackend(
       // every idle pass, over every part.
       const n = ix[k * INDEX_WORDS + 3] >>> 16 === 256 ? 1 : complete(z, k);
       for (let w = k * INDEX_WORDS; w < (k + n) * INDEX_WORDS; w += INDEX_WORDS) {
-        const p = Math.floor(ix[w + 2] / PAGE_SPAN);
+        const p = ix[w + 2] >>> PAGE_SHIFT;
         const r = (ix[w + 3] >>> 8) & 255;
         if (r < m[p]) m[p] = r;
       }
@@ -277,7 +222,7 @@ export function createZonedBackend(
     for (let k = 0; k < z.n_; ) {
       // The parts of other pages from k on, moved down as one run: a page's parts lie together in the index.
       let r = k;
-      while (r < z.n_ && Math.floor(ix[r * INDEX_WORDS + 2] / PAGE_SPAN) !== i) r++;
+      while (r < z.n_ && ix[r * INDEX_WORDS + 2] >>> PAGE_SHIFT !== i) r++;
       if (kept !== k && r > k) ix.set(ix.subarray(k * INDEX_WORDS, r * INDEX_WORDS), kept * INDEX_WORDS);
       kept += r - k;
       k = r + 1;
