@@ -259,14 +259,6 @@ export function isPageHeader(crc: Crc32, b: Uint8Array, w: Uint32Array): boolean
   return w[0] === PAGE_MAGIC && b[4] === FORMAT_VERSION && crc(b.subarray(0, 20)) >>> 0 === w[5];
 }
 
-export function decodePageHeader(b: Uint8Array, crc: Crc32): PageHeader | undefined {
-  if (b.length < PAGE_HEADER_SIZE) return undefined;
-  const a = aligned(b.subarray(0, PAGE_HEADER_SIZE));
-  const w = wordsOf(a);
-  if (!isPageHeader(crc, a, w)) return undefined;
-  return { eraseCount: w[2], seqMark: w[3], bootMark: w[4] };
-}
-
 /** Serial-number comparison on 32 bits: a is newer than b (safe across wrap). */
 export function seqNewer(a: number, b: number): boolean {
   return ((a - b) | 0) > 0;
