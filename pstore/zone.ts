@@ -182,10 +182,12 @@ export function createZonedBackend(
 
   /** Page whose erase idle should do next (needs erasing, or holds no live record), or -1. */
   function reclaimable(z: Zone, protect: number[] | undefined): number {
-    const m = minReasons(z, protect);
+    // The pass over the index only once a page with records asks for it: none in a zone without records, which is
+    // what most idle passes look at.
+    let m: Int16Array | undefined;
     for (let i = z.first_; i < z.end_; i++) {
       const s = state[i];
-      if (s === PageState.Due || s === PageState.Damaged || (s === PageState.Ready && end[i] > PAGE_HEADER_SIZE && m[i] === Mark.NotLive)) return i;
+      if (s === PageState.Due || s === PageState.Damaged || (s === PageState.Ready && end[i] > PAGE_HEADER_SIZE && (m || (m = minReasons(z, protect)))[i] === Mark.NotLive)) return i;
     }
     return -1;
   }
