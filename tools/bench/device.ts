@@ -244,12 +244,22 @@ export async function benchDevice(options: { bangle?: string } = {}): Promise<De
     // The modules loaded but not started, on an interpreter without pstore's boot file: their functions' text and
     // their constants.
     const loadDir = await folder({ [MODULE_FILE]: installed[MODULE_FILE], [SERVICE_FILE]: installed[SERVICE_FILE] });
+    // And what the code of one function, start(), costs: its length and the variables of its code (E.getSizeOf).
+    const startCode = `require(${JSON.stringify(MODULE_FILE)}).start`;
     const loads = one(
-      await run(bin, loadDir, `var u=[${USAGE}];require(${JSON.stringify(MODULE_FILE)});u.push(${USAGE});require(${JSON.stringify(SERVICE_FILE)});u.push(${USAGE});` + save("u") + QUIT),
+      await run(
+        bin,
+        loadDir,
+        `var u=[${USAGE}];require(${JSON.stringify(MODULE_FILE)});u.push(${USAGE});require(${JSON.stringify(SERVICE_FILE)});u.push(${USAGE});` +
+          `u.push(${startCode}.toString().length,E.getSizeOf(${startCode},1).filter(function(n){return n.name=="\\xFFcod"})[0].size);` +
+          save("u") +
+          QUIT,
+      ),
       "module load",
     ) as number[];
     const moduleText = loads[1] - loads[0];
     const serviceText = loads[2] - loads[1];
+    const [startChars, startCodeVars] = [loads[3], loads[4]];
 
     // What the instance holds: the parts of E.getSizeOf(global, 8) that do not reach the whole instance.
     const tree = one(await run(bin, await withPstore(), save(`[${USAGE},E.getSizeOf(global,8)]`) + QUIT), "sizes") as [number, SizeNode[]];
@@ -383,10 +393,10 @@ export async function benchDevice(options: { bangle?: string } = {}): Promise<De
         targetOn: ["full"],
       },
       {
-        label: "of which the module text held in RAM",
+        label: "of which the module text: its functions and constants, loaded",
         unit: "vars",
         empty: moduleText,
-        note: `usage grown by require("${MODULE_FILE}") on an interpreter without pstore's boot file (the module loaded, not started: its functions' text and its constants); closures made at start() hold copies of their text too, counted in the rest`,
+        note: `usage grown by require("${MODULE_FILE}") on an interpreter without pstore's boot file (the module loaded, not started); the code itself stays in Storage (see below), so what this counts is the module's functions (each the function, its code's reference and its scope) and its constants`,
       },
       {
         label: "the rest (after boot − bare − module text)",
@@ -474,7 +484,7 @@ export async function benchDevice(options: { bangle?: string } = {}): Promise<De
       );
     }
     notes.push(
-      "Module text: the Linux build, like Bangle.js 2, copies a module out of Storage into RAM, code included; boards with memory-mapped flash run it in place, so there the text costs no variables.",
+      `Module text: a module loaded from Storage keeps its code there. On this build a function's code is a reference into the Storage file (start(), ${startChars} characters of code: ${startCodeVars} variables for it, E.getSizeOf), as on boards whose Storage is memory-mapped; the code costs instructions instead, read from flash 16 bytes at a time as it runs. What a module costs in variables is its functions, closures and objects, each made at run time.`,
       "Targets are the issue's (\"Fit the device\"); a figure without a target is there to tell where the cost goes.",
     );
     const bangle = options.bangle
