@@ -207,11 +207,12 @@ export function createZonedBackend(
    * reason >= `reason`, the least important first, then the oldest. -1 when there is none.
    */
   function victim(z: Zone, reason: number, protect: number[] | undefined): number {
-    // Only the priority policy weighs reasons: a ring's victim is its oldest page, which needs no pass over the index.
+    // Only the priority policy weighs reasons (a protected page's Mark.Protected is below every reason): a ring's
+    // victim is its oldest page not protected, which needs no pass over the index.
     const m = z.policy_ === Policy.Priority ? minReasons(z, protect) : undefined;
     let best = -1;
     for (let i = z.first_; i < z.end_; i++) {
-      if (state[i] !== PageState.Ready || end[i] === PAGE_HEADER_SIZE || (protect && protect.indexOf(i) >= 0) || (m && m[i] < reason)) continue;
+      if (state[i] !== PageState.Ready || end[i] === PAGE_HEADER_SIZE || (m ? m[i] < reason : protect && protect.indexOf(i) >= 0)) continue;
       if (best < 0 || (m && m[i] > m[best]) || ((!m || m[i] === m[best]) && older(i, best))) best = i;
     }
     return best;

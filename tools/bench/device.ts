@@ -241,8 +241,8 @@ export async function benchDevice(options: { bangle?: string } = {}): Promise<De
     // Variables after boot.
     const usageBare = one(await run(bin, await bare(), save(USAGE) + QUIT), "bare usage");
     const usageEmpty = one(await run(bin, await withPstore(), save(USAGE) + QUIT), "usage after boot");
-    // The modules loaded but not started, on an interpreter without pstore's boot file: their functions' text and
-    // their constants.
+    // The modules loaded but not started, on an interpreter without pstore's boot file: their functions and
+    // constants.
     const loadDir = await folder({ [MODULE_FILE]: installed[MODULE_FILE], [SERVICE_FILE]: installed[SERVICE_FILE] });
     // And what the code of one function, start(), costs: its length and the variables of its code (E.getSizeOf).
     const startCode = `require(${JSON.stringify(MODULE_FILE)}).start`;
